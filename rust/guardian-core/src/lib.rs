@@ -6,7 +6,19 @@
 //! `docs/PREPROCESSING.md` exactly.
 
 pub mod card;
+pub mod detector;
+pub mod engine;
+pub mod frame;
+pub mod resampler;
+pub mod sample;
 pub mod scorer;
+pub mod window;
 
 pub use card::{ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
+pub use detector::{DetectorConfig, DetectorCounters, DetectorPhase, Event};
+pub use engine::{Engine, EngineError, EngineStats, WindowRecord};
+pub use frame::{Frame, FrameFusion};
+pub use resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};
+pub use sample::{Sample, Sensor, STANDARD_GRAVITY};
 pub use scorer::{ScoreError, Scorer};
+pub use window::Windower;

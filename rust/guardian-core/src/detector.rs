@@ -1,0 +1,404 @@
+//! Detection: the impact trigger, model confirmation, post-impact check, cancellable alert and
+//! cooldown that turn window scores into fall events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::ModelCard;
+use crate::frame::norm;
+use crate::resampler::GRID_PERIOD_NS;
+use crate::sample::STANDARD_GRAVITY;
+use crate::window::{StoredFrame, Windower};
+
+
+/// Detection thresholds and timings. Every field has a default; `None` fields take the model
+/// card's value. Serialized as JSON for `--config` files and the FFI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Frames between window starts (card default: 25 = 0.5 s).
+    pub hop_frames: Option<usize>,
+    /// Impact trigger on |a| in the window's band, in g (card default).
+    pub trigger_g: Option<f32>,
+    /// Decision threshold on the model score in [0, 1] (card default, chosen on validation).
+    pub threshold: Option<f32>,
+    /// When false the model runs on every window (costs battery; for benchmarks).
+    pub impact_trigger: bool,
+    /// Post-impact check starts this long after the impact, ms.
+    pub post_impact_delay_ms: u32,
+    /// Post-impact check length, ms.
+    pub post_impact_len_ms: u32,
+    /// Lying still: standard deviation of |a| over the check at most this, in g.
+    pub still_std_g: f32,
+    /// Changed orientation: angle between mean acceleration before the fall (2 s to 1 s
+    /// before impact) and during the check at least this, degrees.
+    pub orientation_change_deg: f32,
+    /// The user can cancel a raised alert for this long, ms; then it escalates.
+    pub cancel_window_ms: u32,
+    /// No new detection for this long after an alert ends, ms.
+    pub cooldown_ms: u32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            hop_frames: None,
+            trigger_g: None,
+            threshold: None,
+            impact_trigger: true,
+            post_impact_delay_ms: 1000,
+            post_impact_len_ms: 1500,
+            still_std_g: 0.15,
+            orientation_change_deg: 40.0,
+            cancel_window_ms: 30_000,
+            cooldown_ms: 10_000,
+        }
+    }
+}
+
+/// A configuration with the card's defaults filled in and times converted to frames.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Resolved {
+    pub hop: usize,
+    pub band: [usize; 2],
+    pub trigger_ms2: f32,
+    pub threshold: f32,
+    pub impact_trigger: bool,
+    pub post_delay: i64,
+    pub post_len: i64,
+    pub still_std_ms2: f32,
+    pub orientation_cos: f32,
+    pub cancel_ns: i64,
+    pub cooldown_ns: i64,
+}
+
+impl DetectorConfig {
+    /// Fills defaults from `card` and checks ranges; `threshold` is the chosen model's.
+    pub(crate) fn resolve(&self, card: &ModelCard, threshold: f32) -> Result<Resolved, String> {
+        let frames = |ms: u32| i64::from(ms) * 1_000_000 / GRID_PERIOD_NS;
+        let hop = self.hop_frames.unwrap_or(card.hop_frames);
+        let trigger_g = self.trigger_g.unwrap_or(card.trigger_g);
+        let threshold = self.threshold.unwrap_or(threshold);
+        if hop == 0 || hop > card.window_frames {
+            return Err(format!("hop_frames must be in 1..={}, got {hop}", card.window_frames));
+        }
+        if !(trigger_g.is_finite() && trigger_g >= 0.0) {
+            return Err(format!("trigger_g must be >= 0, got {trigger_g}"));
+        }
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(format!("threshold must be in [0, 1], got {threshold}"));
+        }
+        let [b0, b1] = card.band;
+        if !(b0 < b1 && b1 <= card.window_frames) {
+            return Err(format!("card band {:?} does not fit the window", card.band));
+        }
+        let post_len = frames(self.post_impact_len_ms).max(1);
+        if frames(self.post_impact_delay_ms) + post_len > 120 {
+            return Err("post-impact check must end within 2.4 s of the impact".into());
+        }
+        Ok(Resolved {
+            hop,
+            band: card.band,
+            trigger_ms2: trigger_g * STANDARD_GRAVITY,
+            threshold,
+            impact_trigger: self.impact_trigger,
+            post_delay: frames(self.post_impact_delay_ms),
+            post_len,
+            still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
+            orientation_cos: self.orientation_change_deg.to_radians().cos(),
+            cancel_ns: i64::from(self.cancel_window_ms) * 1_000_000,
+            cooldown_ns: i64::from(self.cooldown_ms) * 1_000_000,
+        })
+    }
+}
+
+/// What the engine tells its host.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A fall was detected and an alert raised; the user may cancel it.
+    Fall {
+        /// Impact instant, ns (sensor clock).
+        impact_t_ns: i64,
+        /// Instant the post-impact check confirmed the fall and the alert was raised, ns.
+        confirmed_t_ns: i64,
+        /// Model score of the confirming window, in [0, 1].
+        score: f32,
+        /// Peak |a| at the impact, in g.
+        peak_g: f32,
+    },
+    /// The user cancelled the alert ("I'm OK").
+    AlertCancelled {
+        /// Impact instant of the cancelled alert, ns.
+        impact_t_ns: i64,
+        /// Instant of the cancellation, ns (sensor clock).
+        t_ns: i64,
+    },
+    /// Nobody cancelled within the cancel window: the host should call for help.
+    AlertEscalated {
+        /// Impact instant of the alert, ns.
+        impact_t_ns: i64,
+        /// Instant of the escalation, ns (sensor clock).
+        t_ns: i64,
+    },
+}
+
+/// Where the detector is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorPhase {
+    /// Watching windows for an impact.
+    Idle,
+    /// The model confirmed an impact; the post-impact check is running.
+    Confirming,
+    /// An alert is raised and can be cancelled.
+    Alerting,
+    /// After an alert; no new detections.
+    Cooldown,
+}
+
+/// Counters of the detector's decisions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectorCounters {
+    /// Windows cut.
+    pub windows: u64,
+    /// Windows whose band passed the impact trigger.
+    pub triggered: u64,
+    /// Windows the model scored.
+    pub scored: u64,
+    /// Windows the model confirmed (score >= threshold) that started a post-impact check.
+    pub candidates: u64,
+    /// Candidates the post-impact check rejected.
+    pub rejected_post_check: u64,
+    /// Candidates lost because the stream broke (gap, reset) during the check.
+    pub interrupted: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    impact_k: i64,
+    score: f32,
+    peak: f32,
+    pre_mean: Option<[f32; 3]>,
+    n: u32,
+    sum_norm: f64,
+    sum_norm2: f64,
+    sum_acc: [f64; 3],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Idle,
+    Confirming(Candidate),
+    Alerting { impact_t_ns: i64, deadline_ns: i64 },
+    Cooldown { until_ns: i64 },
+}
+
+/// What the detector wants after a window was cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum WindowVerdict {
+    /// Do not run the model (not idle, or the trigger did not fire).
+    Skip,
+    /// Run the model; the band's impact frame is `impact_k` with |a| `peak` m/s^2.
+    Score { impact_k: i64, peak: f32 },
+}
+
+/// The detection state machine. Time is the sensor clock, advanced by frames and `tick`.
+#[derive(Debug, Clone)]
+pub(crate) struct Detector {
+    cfg: Resolved,
+    state: State,
+    last_checked_impact_k: Option<i64>,
+    counters: DetectorCounters,
+}
+
+impl Detector {
+    pub fn new(cfg: Resolved) -> Self {
+        Self { cfg, state: State::Idle, last_checked_impact_k: None, counters: Default::default() }
+    }
+
+    pub fn cfg(&self) -> &Resolved {
+        &self.cfg
+    }
+
+    pub fn counters(&self) -> &DetectorCounters {
+        &self.counters
+    }
+
+    pub fn phase(&self) -> DetectorPhase {
+        match self.state {
+            State::Idle => DetectorPhase::Idle,
+            State::Confirming(_) => DetectorPhase::Confirming,
+            State::Alerting { .. } => DetectorPhase::Alerting,
+            State::Cooldown { .. } => DetectorPhase::Cooldown,
+        }
+    }
+
+    /// A window just completed in `w`: decides whether the model should run on it.
+    pub fn on_window(&mut self, w: &Windower) -> WindowVerdict {
+        self.counters.windows += 1;
+        let window = w.window();
+        let [b0, b1] = self.cfg.band;
+        let mut best: Option<(i64, f32)> = None;
+        for f in w.recent(window).skip(b0).take(b1 - b0) {
+            if best.is_none_or(|(_, p)| f.acc_norm > p) {
+                best = Some((f.k, f.acc_norm));
+            }
+        }
+        let Some((impact_k, peak)) = best else { return WindowVerdict::Skip };
+        let triggered = !self.cfg.impact_trigger || peak >= self.cfg.trigger_ms2;
+        if triggered {
+            self.counters.triggered += 1;
+        }
+        let already = self.last_checked_impact_k.is_some_and(|k| impact_k <= k);
+        if !triggered || already || !matches!(self.state, State::Idle) {
+            return WindowVerdict::Skip;
+        }
+        self.counters.scored += 1;
+        WindowVerdict::Score { impact_k, peak }
+    }
+
+    /// The model scored the window `on_window` asked for.
+    pub fn on_score(
+        &mut self,
+        w: &Windower,
+        impact_k: i64,
+        peak: f32,
+        score: f32,
+        emit: impl FnMut(Event),
+    ) {
+        if score < self.cfg.threshold {
+            return;
+        }
+        self.counters.candidates += 1;
+        self.last_checked_impact_k = Some(impact_k);
+        let mut n = 0u32;
+        let mut sum = [0f64; 3];
+        for f in w.range(impact_k - 100, impact_k - 50) {
+            n += 1;
+            for (s, a) in sum.iter_mut().zip(f.acc) {
+                *s += f64::from(a);
+            }
+        }
+        let pre_mean = (n > 0).then(|| sum.map(|s| (s / f64::from(n)) as f32));
+        self.state = State::Confirming(Candidate {
+            impact_k,
+            score,
+            peak,
+            pre_mean,
+            n: 0,
+            sum_norm: 0.0,
+            sum_norm2: 0.0,
+            sum_acc: [0.0; 3],
+        });
+        // Frames of the check that are already stored count at once.
+        let (from, to) = self.check_range(impact_k);
+        for f in w.range(from, to) {
+            self.accumulate(f);
+        }
+        if let Some(last) = w.last_k().filter(|&k| k >= to - 1) {
+            self.finish_check(last * GRID_PERIOD_NS, emit);
+        }
+    }
+
+    fn check_range(&self, impact_k: i64) -> (i64, i64) {
+        let from = impact_k + self.cfg.post_delay;
+        (from, from + self.cfg.post_len)
+    }
+
+    fn accumulate(&mut self, f: &StoredFrame) {
+        if let State::Confirming(c) = &mut self.state {
+            c.n += 1;
+            c.sum_norm += f64::from(f.acc_norm);
+            c.sum_norm2 += f64::from(f.acc_norm) * f64::from(f.acc_norm);
+            for (s, a) in c.sum_acc.iter_mut().zip(f.acc) {
+                *s += f64::from(a);
+            }
+        }
+    }
+
+    /// A new frame was stored (after `on_window` for the same frame, if any). Advances the
+    /// post-impact check and the timers; pushes events.
+    pub fn on_frame(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
+        if let State::Confirming(c) = self.state {
+            let (from, to) = self.check_range(c.impact_k);
+            if f.k >= from && f.k < to {
+                self.accumulate(f);
+                if f.k == to - 1 {
+                    self.finish_check(f.k * GRID_PERIOD_NS, &mut emit);
+                }
+            }
+            return;
+        }
+        self.tick(f.k * GRID_PERIOD_NS, emit);
+    }
+
+    /// The stream broke (gap, reset): a running check cannot complete.
+    pub fn on_restart(&mut self) {
+        if let State::Confirming(_) = self.state {
+            self.counters.interrupted += 1;
+            self.state = State::Idle;
+        }
+    }
+
+    /// End of the stream: a check with at least half its frames is decided on what it has.
+    pub fn on_finish(&mut self, t_ns: i64, emit: impl FnMut(Event)) {
+        if let State::Confirming(c) = self.state {
+            if i64::from(c.n) * 2 >= self.cfg.post_len {
+                self.finish_check(t_ns, emit);
+            } else {
+                self.counters.interrupted += 1;
+                self.state = State::Idle;
+            }
+        }
+    }
+
+    fn finish_check(&mut self, t_ns: i64, mut emit: impl FnMut(Event)) {
+        let State::Confirming(c) = self.state else { return };
+        let n = f64::from(c.n.max(1));
+        let mean = c.sum_norm / n;
+        let std = (c.sum_norm2 / n - mean * mean).max(0.0).sqrt() as f32;
+        let still = std <= self.cfg.still_std_ms2;
+        let post_mean = c.sum_acc.map(|s| (s / n) as f32);
+        let turned = c.pre_mean.is_some_and(|pre| {
+            let d = pre[0] * post_mean[0] + pre[1] * post_mean[1] + pre[2] * post_mean[2];
+            let den = norm(pre) * norm(post_mean);
+            den > 0.0 && d / den <= self.cfg.orientation_cos
+        });
+        if still || turned {
+            self.counters.alerts += 1;
+            let impact_t_ns = c.impact_k * GRID_PERIOD_NS;
+            emit(Event::Fall {
+                impact_t_ns,
+                confirmed_t_ns: t_ns,
+                score: c.score,
+                peak_g: c.peak / STANDARD_GRAVITY,
+            });
+            self.state = State::Alerting { impact_t_ns, deadline_ns: t_ns + self.cfg.cancel_ns };
+        } else {
+            self.counters.rejected_post_check += 1;
+            self.state = State::Idle;
+        }
+    }
+
+    /// Advances the alert and cooldown timers to `now_ns` (sensor clock).
+    pub fn tick(&mut self, now_ns: i64, mut emit: impl FnMut(Event)) {
+        match self.state {
+            State::Alerting { impact_t_ns, deadline_ns } if now_ns >= deadline_ns => {
+                emit(Event::AlertEscalated { impact_t_ns, t_ns: now_ns });
+                self.state = State::Cooldown { until_ns: now_ns + self.cfg.cooldown_ns };
+            }
+            State::Cooldown { until_ns } if now_ns >= until_ns => self.state = State::Idle,
+            _ => {}
+        }
+    }
+
+    /// The user cancelled the alert at `now_ns`. Returns false when no alert was raised.
+    pub fn cancel(&mut self, now_ns: i64, mut emit: impl FnMut(Event)) -> bool {
+        let State::Alerting { impact_t_ns, .. } = self.state else { return false };
+        emit(Event::AlertCancelled { impact_t_ns, t_ns: now_ns });
+        self.state = State::Cooldown { until_ns: now_ns + self.cfg.cooldown_ns };
+        true
+    }
+}

@@ -1,0 +1,390 @@
+//! The streaming engine: samples in, events out.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::{ModelCard, QuantParams, SensorSet};
+use crate::detector::{
+    Detector, DetectorConfig, DetectorCounters, DetectorPhase, Event, WindowVerdict,
+};
+use crate::frame::{Frame, FrameFusion, CHANNEL_NAMES};
+use crate::resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};
+use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
+use crate::scorer::{ScoreError, Scorer};
+use crate::window::{Windower, HISTORY_FRAMES};
+
+/// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
+pub const PREPROCESSING_VERSION: u32 = 1;
+/// Events kept for the host before the oldest is dropped (the host drains them after pushes).
+pub const EVENT_QUEUE: usize = 256;
+
+/// Why the engine refused something. Samples of a refused push are not consumed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// `stop` was called; create a new engine to start again.
+    #[error("the engine is stopped: samples pushed after stop are not accepted")]
+    Stopped,
+    /// The detector configuration is out of range.
+    #[error("invalid detector configuration: {0}")]
+    InvalidConfig(String),
+    /// The model card does not fit this engine (preprocessing version, shapes, channels).
+    #[error("model card mismatch: {0}")]
+    CardMismatch(String),
+    /// The model failed on a window. The batch was still ingested; that window was not scored.
+    #[error(transparent)]
+    Model(#[from] ScoreError),
+}
+
+/// Everything the engine counted so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Accelerometer ingest counters.
+    pub acc: IngestCounters,
+    /// Gyroscope ingest counters.
+    pub gyro: IngestCounters,
+    /// Gyroscope samples ignored because the engine runs the acc_only model.
+    pub gyro_ignored: u64,
+    /// Grid values discarded because the other sensor lacked their instant.
+    pub unpaired: u64,
+    /// Frames produced.
+    pub frames: u64,
+    /// Segments of consecutive frames (a gap or reset starts a new one).
+    pub segments: u64,
+    /// Detector counters (windows, model runs, candidates, alerts).
+    pub detector: DetectorCounters,
+    /// Windows the model failed on.
+    pub model_errors: u64,
+    /// Events dropped because the host did not drain the queue.
+    pub dropped_events: u64,
+}
+
+/// One window as the engine saw it, recorded only when [`Engine::record_windows`] is on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WindowRecord {
+    /// Timestamp of the window's last frame, ns.
+    pub end_t_ns: i64,
+    /// Peak |a| in the band, g.
+    pub band_peak_g: f32,
+    /// Model score, when the model ran.
+    pub score: Option<f32>,
+    /// Detector phase after the window.
+    pub phase: DetectorPhase,
+}
+
+/// Everything downstream of the frame fusion; split from [`Engine`] so the resampler
+/// callbacks can borrow it while the resamplers are borrowed too.
+struct Pipeline {
+    channels: usize,
+    input_q: QuantParams,
+    output_q: QuantParams,
+    windower: Windower,
+    detector: Detector,
+    scorer: Box<dyn Scorer>,
+    input: Vec<i8>,
+    events: VecDeque<Event>,
+    dropped_events: u64,
+    frames: u64,
+    segments: u64,
+    model_errors: u64,
+    first_error: Option<ScoreError>,
+    window_log: Option<Vec<WindowRecord>>,
+}
+
+impl Pipeline {
+    fn emit(events: &mut VecDeque<Event>, dropped: &mut u64, e: Event) {
+        if events.len() == EVENT_QUEUE {
+            events.pop_front();
+            *dropped += 1;
+        }
+        events.push_back(e);
+    }
+
+    fn on_frame(&mut self, frame: Frame) {
+        let (restarted, complete) = self.windower.push(&frame);
+        if restarted || self.frames == 0 {
+            self.segments += 1;
+        }
+        if restarted {
+            self.detector.on_restart();
+        }
+        self.frames += 1;
+        let newest = *self.windower.recent(1).next().expect("a frame was just pushed");
+        let (events, dropped) = (&mut self.events, &mut self.dropped_events);
+        self.detector.on_frame(&newest, |e| Self::emit(events, dropped, e));
+        if complete {
+            self.on_window(newest.k);
+        }
+    }
+
+    fn on_window(&mut self, end_k: i64) {
+        let verdict = self.detector.on_window(&self.windower);
+        let mut score = None;
+        if let WindowVerdict::Score { impact_k, peak } = verdict {
+            self.quantize_window();
+            match self.scorer.score(&self.input) {
+                Ok(q) => {
+                    let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
+                    score = Some(s);
+                    let (events, dropped) = (&mut self.events, &mut self.dropped_events);
+                    self.detector.on_score(&self.windower, impact_k, peak, s, |e| {
+                        Self::emit(events, dropped, e)
+                    });
+                }
+                Err(e) => {
+                    self.model_errors += 1;
+                    self.first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(log) = &mut self.window_log {
+            let w = self.windower.window();
+            let [b0, b1] = self.detector.cfg().band;
+            let peak = self
+                .windower
+                .recent(w)
+                .skip(b0)
+                .take(b1 - b0)
+                .map(|f| f.acc_norm)
+                .fold(0.0f32, f32::max);
+            log.push(WindowRecord {
+                end_t_ns: end_k * GRID_PERIOD_NS,
+                band_peak_g: peak / STANDARD_GRAVITY,
+                score,
+                phase: self.detector.phase(),
+            });
+        }
+    }
+
+    /// Quantizes the newest window into `self.input` (section 9 of the spec).
+    fn quantize_window(&mut self) {
+        let QuantParams { scale, zero_point } = self.input_q;
+        let c = self.channels;
+        let w = self.windower.window();
+        for (dst, f) in self.input.chunks_exact_mut(c).zip(self.windower.recent(w)) {
+            for (q, &x) in dst.iter_mut().zip(&f.features[..c]) {
+                *q = ((x / scale).round() as i32 + zero_point).clamp(-128, 127) as i8;
+            }
+        }
+    }
+}
+
+/// Guardian's streaming fall-detection engine.
+///
+/// Push accelerometer and gyroscope samples (any rate from about 30 to 500 Hz, batched or one
+/// at a time, interleaved in any order within 100 ms); drain [`Event`]s. The engine resamples
+/// onto the 50 Hz grid, cuts windows, runs the model through its [`Scorer`] only when the impact
+/// trigger fires, and runs the detection state machine. Memory is bounded whatever the input;
+/// steady-state ingest does not allocate. `Send`, not `Sync`: use it from one thread at a time.
+pub struct Engine {
+    sensors: SensorSet,
+    acc: Resampler,
+    gyro: Resampler,
+    gyro_ignored: u64,
+    fusion: FrameFusion,
+    pipeline: Pipeline,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("sensors", &self.sensors)
+            .field("stopped", &self.stopped)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine for the card's model of `sensors`, with `config` over the card's defaults.
+    /// `scorer` must run that model (its input/output quantization is the card's).
+    pub fn new(
+        card: &ModelCard,
+        sensors: SensorSet,
+        config: &DetectorConfig,
+        scorer: Box<dyn Scorer>,
+    ) -> Result<Self, EngineError> {
+        check_card(card, sensors)?;
+        let spec = card.model(sensors);
+        let cfg = config.resolve(card, spec.threshold).map_err(EngineError::InvalidConfig)?;
+        let channels = sensors.channels();
+        Ok(Self {
+            sensors,
+            acc: Resampler::new(),
+            gyro: Resampler::new(),
+            gyro_ignored: 0,
+            fusion: FrameFusion::new(sensors),
+            pipeline: Pipeline {
+                channels,
+                input_q: spec.input.quant(),
+                output_q: spec.output.quant(),
+                windower: Windower::new(card.window_frames, cfg.hop),
+                detector: Detector::new(cfg),
+                scorer,
+                input: vec![0; card.window_frames * channels],
+                events: VecDeque::with_capacity(EVENT_QUEUE),
+                dropped_events: 0,
+                frames: 0,
+                segments: 0,
+                model_errors: 0,
+                first_error: None,
+                window_log: None,
+            },
+            stopped: false,
+        })
+    }
+
+    /// The sensor set (and so the model) this engine runs.
+    pub fn sensors(&self) -> SensorSet {
+        self.sensors
+    }
+
+    /// Pushes a batch of samples of one sensor, in arrival order.
+    ///
+    /// Bad samples (NaN, duplicates, reordering) are counted, not errors. Returns
+    /// [`EngineError::Stopped`] without consuming anything after [`Engine::stop`], and
+    /// [`EngineError::Model`] if the model failed on a window of this batch (the batch was still
+    /// ingested). Does not allocate in steady state.
+    pub fn push(&mut self, sensor: Sensor, samples: &[Sample]) -> Result<(), EngineError> {
+        if self.stopped {
+            return Err(EngineError::Stopped);
+        }
+        let Self { acc, gyro, fusion, pipeline, sensors, gyro_ignored, .. } = self;
+        match sensor {
+            Sensor::Acc => {
+                for &s in samples {
+                    acc.push(s, |k, v| fusion.push_acc(k, v, |f| pipeline.on_frame(f)));
+                }
+            }
+            Sensor::Gyro if *sensors == SensorSet::AccOnly => {
+                *gyro_ignored += samples.len() as u64;
+            }
+            Sensor::Gyro => {
+                for &s in samples {
+                    gyro.push(s, |k, v| fusion.push_gyro(k, v, |f| pipeline.on_frame(f)));
+                }
+            }
+        }
+        match self.pipeline.first_error.take() {
+            Some(e) => Err(EngineError::Model(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes the oldest pending event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.pipeline.events.pop_front()
+    }
+
+    /// Takes every pending event, oldest first.
+    pub fn drain_events(&mut self) -> impl Iterator<Item = Event> + '_ {
+        self.pipeline.events.drain(..)
+    }
+
+    /// Advances the alert timers to `now_ns` (sensor clock) when no samples arrive, so an
+    /// alert still escalates if the sensors stop.
+    pub fn tick(&mut self, now_ns: i64) -> Result<(), EngineError> {
+        if self.stopped {
+            return Err(EngineError::Stopped);
+        }
+        let p = &mut self.pipeline;
+        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
+        p.detector.tick(now_ns, |e| Pipeline::emit(events, dropped, e));
+        Ok(())
+    }
+
+    /// The user answered "I'm OK": cancels the raised alert. Returns whether one was raised.
+    pub fn cancel_alert(&mut self, now_ns: i64) -> Result<bool, EngineError> {
+        if self.stopped {
+            return Err(EngineError::Stopped);
+        }
+        let p = &mut self.pipeline;
+        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
+        Ok(p.detector.cancel(now_ns, |e| Pipeline::emit(events, dropped, e)))
+    }
+
+    /// End of a finite recording: a post-impact check that has at least half of its frames is
+    /// decided on what it has. Streaming hosts never need this.
+    pub fn finish(&mut self) -> Result<(), EngineError> {
+        if self.stopped {
+            return Err(EngineError::Stopped);
+        }
+        let t = self.pipeline.windower.last_k().unwrap_or(0) * GRID_PERIOD_NS;
+        let p = &mut self.pipeline;
+        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
+        p.detector.on_finish(t, |e| Pipeline::emit(events, dropped, e));
+        Ok(())
+    }
+
+    /// Stops the engine: later pushes return [`EngineError::Stopped`]. Pending events stay
+    /// available.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// Where the detector is.
+    pub fn phase(&self) -> DetectorPhase {
+        self.pipeline.detector.phase()
+    }
+
+    /// Starts (or stops) recording every window in a log, for evaluation and plots. Off by
+    /// default (it allocates).
+    pub fn record_windows(&mut self, on: bool) {
+        self.pipeline.window_log = on.then(Vec::new);
+    }
+
+    /// Takes the window log recorded so far.
+    pub fn take_window_log(&mut self) -> Vec<WindowRecord> {
+        self.pipeline.window_log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> EngineStats {
+        let p = &self.pipeline;
+        EngineStats {
+            acc: *self.acc.counters(),
+            gyro: *self.gyro.counters(),
+            gyro_ignored: self.gyro_ignored,
+            unpaired: self.fusion.unpaired(),
+            frames: p.frames,
+            segments: p.segments,
+            detector: *p.detector.counters(),
+            model_errors: p.model_errors,
+            dropped_events: p.dropped_events,
+        }
+    }
+}
+
+/// Checks that `card` describes a model this core can feed for `sensors`.
+pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineError> {
+    let bad = |m: String| Err(EngineError::CardMismatch(m));
+    if card.preprocessing_version != PREPROCESSING_VERSION {
+        return bad(format!(
+            "card preprocessing_version {} but this core implements {PREPROCESSING_VERSION}",
+            card.preprocessing_version
+        ));
+    }
+    if card.sample_rate_hz != 50 {
+        return bad(format!("sample_rate_hz {} (the grid is 50 Hz)", card.sample_rate_hz));
+    }
+    if card.window_frames == 0 || card.window_frames + 130 > HISTORY_FRAMES {
+        return bad(format!("window_frames {} out of range", card.window_frames));
+    }
+    let spec = card.model(sensors);
+    let c = sensors.channels();
+    let names: Vec<&str> = spec.channels.iter().map(String::as_str).collect();
+    if names != CHANNEL_NAMES[..c] {
+        return bad(format!("channels {names:?}, expected {:?}", &CHANNEL_NAMES[..c]));
+    }
+    if spec.input.shape != [1, card.window_frames, 1, c] || spec.input.dtype != "int8" {
+        return bad(format!("input {:?} {}", spec.input.shape, spec.input.dtype));
+    }
+    if spec.output.shape != [1, 1] || spec.output.dtype != "int8" {
+        return bad(format!("output {:?} {}", spec.output.shape, spec.output.dtype));
+    }
+    if !(spec.input.scale > 0.0 && spec.output.scale > 0.0) {
+        return bad("quantization scales must be > 0".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Frames: the fused, resampled accelerometer and gyroscope values at one grid instant, and
+//! their features (`docs/PREPROCESSING.md` sections 5-6).
+
+use ringbuf::traits::{Consumer, Observer, RingBuffer};
+use ringbuf::HeapRb;
+
+use crate::card::SensorSet;
+use crate::resampler::GRID_PERIOD_NS;
+use crate::sample::STANDARD_GRAVITY;
+
+/// Acceleration full scale of the features: 4 g, in m/s^2.
+pub const ACC_FULL_SCALE: f32 = 4.0 * STANDARD_GRAVITY;
+/// Angular rate full scale of the features, rad/s.
+pub const GYRO_FULL_SCALE: f32 = 10.0;
+/// Most feature channels a frame has (full mode).
+pub const MAX_CHANNELS: usize = 8;
+/// Grid values one sensor may run ahead of the other before the oldest are discarded.
+pub const MAX_PENDING: usize = 50;
+
+/// Channel names in input order; the acc_only model takes the first four.
+pub const CHANNEL_NAMES: [&str; MAX_CHANNELS] =
+    ["acc_x", "acc_y", "acc_z", "acc_norm", "gyro_x", "gyro_y", "gyro_z", "gyro_norm"];
+
+/// The grid values of one instant `t_k = k * 20 ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// Grid index.
+    pub k: i64,
+    /// Acceleration, m/s^2 with gravity.
+    pub acc: [f32; 3],
+    /// Angular rate, rad/s (zeros in acc_only mode).
+    pub gyro: [f32; 3],
+}
+
+impl Frame {
+    /// Timestamp of the grid instant, ns.
+    pub const fn t_ns(&self) -> i64 {
+        self.k * GRID_PERIOD_NS
+    }
+
+    /// Acceleration magnitude |a|, m/s^2, before any clipping.
+    pub fn acc_norm(&self) -> f32 {
+        norm(self.acc)
+    }
+
+    /// The feature vector of section 6 (all eight channels; acc_only uses the first four).
+    pub fn features(&self) -> [f32; MAX_CHANNELS] {
+        let clip = |v: f32| v.clamp(-1.0, 1.0);
+        let [ax, ay, az] = self.acc;
+        let [gx, gy, gz] = self.gyro;
+        [
+            clip(ax / ACC_FULL_SCALE),
+            clip(ay / ACC_FULL_SCALE),
+            clip(az / ACC_FULL_SCALE),
+            clip(self.acc_norm() / ACC_FULL_SCALE),
+            clip(gx / GYRO_FULL_SCALE),
+            clip(gy / GYRO_FULL_SCALE),
+            clip(gz / GYRO_FULL_SCALE),
+            clip(norm(self.gyro) / GYRO_FULL_SCALE),
+        ]
+    }
+}
+
+/// Euclidean norm of a 3-vector.
+pub fn norm(v: [f32; 3]) -> f32 {
+    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+}
+
+type Pending = HeapRb<(i64, [f32; 3])>;
+
+/// Pairs the two sensors' grid values by `k` into frames (section 5).
+///
+/// Holds at most [`MAX_PENDING`] values of the sensor that runs ahead. A sensor whose `k` goes
+/// backwards (its clock was reset) restarts the fusion.
+pub struct FrameFusion {
+    sensors: SensorSet,
+    acc: Pending,
+    gyro: Pending,
+    last_acc_k: Option<i64>,
+    last_gyro_k: Option<i64>,
+    unpaired: u64,
+}
+
+impl std::fmt::Debug for FrameFusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameFusion")
+            .field("sensors", &self.sensors)
+            .field("pending_acc", &self.acc.occupied_len())
+            .field("pending_gyro", &self.gyro.occupied_len())
+            .field("unpaired", &self.unpaired)
+            .finish()
+    }
+}
+
+impl FrameFusion {
+    /// An empty fusion for `sensors`.
+    pub fn new(sensors: SensorSet) -> Self {
+        Self {
+            sensors,
+            acc: HeapRb::new(MAX_PENDING),
+            gyro: HeapRb::new(MAX_PENDING),
+            last_acc_k: None,
+            last_gyro_k: None,
+            unpaired: 0,
+        }
+    }
+
+    /// Grid values discarded because the other sensor never had their `k`.
+    pub fn unpaired(&self) -> u64 {
+        self.unpaired
+    }
+
+    /// Drops every pending value.
+    pub fn restart(&mut self) {
+        self.unpaired += (self.acc.occupied_len() + self.gyro.occupied_len()) as u64;
+        self.acc.clear();
+        self.gyro.clear();
+        self.last_acc_k = None;
+        self.last_gyro_k = None;
+    }
+
+    /// Takes the accelerometer's grid value `k`; emits a frame when it completes one.
+    pub fn push_acc(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
+        if self.last_acc_k.is_some_and(|last| k <= last) {
+            self.restart();
+        }
+        self.last_acc_k = Some(k);
+        match self.sensors {
+            SensorSet::AccOnly => {
+                let mut emit = emit;
+                emit(Frame { k, acc: v, gyro: [0.0; 3] });
+            }
+            SensorSet::Full => {
+                pair(&mut self.gyro, &mut self.acc, &mut self.unpaired, k, v, emit, |mine, other| {
+                    (mine, other)
+                })
+            }
+        }
+    }
+
+    /// Takes the gyroscope's grid value `k`; emits a frame when it completes one. Ignored in
+    /// acc_only mode.
+    pub fn push_gyro(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
+        if self.sensors == SensorSet::AccOnly {
+            return;
+        }
+        if self.last_gyro_k.is_some_and(|last| k <= last) {
+            self.restart();
+        }
+        self.last_gyro_k = Some(k);
+        pair(&mut self.acc, &mut self.gyro, &mut self.unpaired, k, v, emit, |mine, other| {
+            (other, mine)
+        });
+    }
+}
+
+/// Pairs value `k` of one sensor (`mine`) with the other sensor's pending values; `order`
+/// maps `(mine, other)` to `(acc, gyro)`.
+fn pair(
+    other: &mut Pending,
+    mine: &mut Pending,
+    unpaired: &mut u64,
+    k: i64,
+    v: [f32; 3],
+    mut emit: impl FnMut(Frame),
+    order: impl Fn([f32; 3], [f32; 3]) -> ([f32; 3], [f32; 3]),
+) {
+    while other.first().is_some_and(|(ko, _)| *ko < k) {
+        other.try_pop();
+        *unpaired += 1;
+    }
+    match other.first() {
+        Some(&(ko, vo)) if ko == k => {
+            other.try_pop();
+            let (acc, gyro) = order(v, vo);
+            emit(Frame { k, acc, gyro });
+        }
+        Some(_) => *unpaired += 1,
+        None => {
+            if mine.push_overwrite((k, v)).is_some() {
+                *unpaired += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_by_k_in_either_arrival_order() {
+        let mut f = FrameFusion::new(SensorSet::Full);
+        let mut out = Vec::new();
+        f.push_acc(1, [1.0; 3], |fr| out.push(fr));
+        f.push_acc(2, [2.0; 3], |fr| out.push(fr));
+        f.push_gyro(1, [0.1; 3], |fr| out.push(fr));
+        f.push_gyro(2, [0.2; 3], |fr| out.push(fr));
+        f.push_gyro(3, [0.3; 3], |fr| out.push(fr));
+        f.push_acc(3, [3.0; 3], |fr| out.push(fr));
+        let ks: Vec<i64> = out.iter().map(|fr| fr.k).collect();
+        assert_eq!(ks, vec![1, 2, 3]);
+        assert_eq!(out[2].acc, [3.0; 3]);
+        assert_eq!(out[2].gyro, [0.3; 3]);
+    }
+
+    #[test]
+    fn values_the_other_sensor_skipped_are_discarded() {
+        let mut f = FrameFusion::new(SensorSet::Full);
+        let mut out = Vec::new();
+        for k in 0..5 {
+            f.push_acc(k, [k as f32; 3], |fr| out.push(fr));
+        }
+        f.push_gyro(3, [0.0; 3], |fr| out.push(fr));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].k, 3);
+        assert_eq!(f.unpaired(), 3);
+    }
+
+    #[test]
+    fn pending_values_are_bounded() {
+        let mut f = FrameFusion::new(SensorSet::Full);
+        for k in 0..1000 {
+            f.push_acc(k, [0.0; 3], |_| {});
+        }
+        assert_eq!(f.unpaired(), 1000 - MAX_PENDING as u64);
+    }
+
+    #[test]
+    fn features_scale_clip_and_take_the_norm_before_clipping() {
+        let fr = Frame { k: 0, acc: [3.0 * ACC_FULL_SCALE, 0.0, 0.0], gyro: [0.0, 5.0, 0.0] };
+        let f = fr.features();
+        assert_eq!(f[0], 1.0);
+        assert_eq!(f[3], 1.0);
+        assert!((f[5] - 0.5).abs() < 1e-7);
+        assert!((f[7] - 0.5).abs() < 1e-7);
+    }
+}

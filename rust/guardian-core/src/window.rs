@@ -1,0 +1,127 @@
+//! Windows of consecutive frames (`docs/PREPROCESSING.md` section 7).
+
+use ringbuf::traits::{Consumer, Observer, RingBuffer};
+use ringbuf::HeapRb;
+
+use crate::frame::{Frame, MAX_CHANNELS};
+
+/// Frames kept: one window plus the pre-impact reference and post-impact check of the detector.
+pub const HISTORY_FRAMES: usize = 256;
+
+/// A frame as the windower keeps it: features plus |a| for the trigger.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredFrame {
+    /// Grid index.
+    pub k: i64,
+    /// Features, section 6 (all eight channels).
+    pub features: [f32; MAX_CHANNELS],
+    /// |a| in m/s^2, unclipped.
+    pub acc_norm: f32,
+    /// Acceleration, m/s^2 (for the orientation check).
+    pub acc: [f32; 3],
+}
+
+/// Keeps the recent frames of the current segment and says when a window is complete.
+///
+/// Invariant: the stored frames have consecutive `k`; a missing `k` empties the history.
+pub struct Windower {
+    frames: HeapRb<StoredFrame>,
+    window: usize,
+    hop: usize,
+    segment_len: u64,
+}
+
+impl std::fmt::Debug for Windower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Windower")
+            .field("window", &self.window)
+            .field("hop", &self.hop)
+            .field("segment_len", &self.segment_len)
+            .finish()
+    }
+}
+
+impl Windower {
+    /// A windower for windows of `window` frames every `hop` frames (`1 <= hop`,
+    /// `window <= HISTORY_FRAMES`).
+    pub fn new(window: usize, hop: usize) -> Self {
+        Self { frames: HeapRb::new(HISTORY_FRAMES), window, hop: hop.max(1), segment_len: 0 }
+    }
+
+    /// Window length, frames.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Frames in the current segment so far.
+    pub fn segment_len(&self) -> u64 {
+        self.segment_len
+    }
+
+    /// The `k` of the newest frame, if any.
+    pub fn last_k(&self) -> Option<i64> {
+        self.frames.last().map(|f| f.k)
+    }
+
+    /// Adds a frame. Returns `(segment_restarted, window_complete)`: the first is true when
+    /// the frame did not follow the previous one (history emptied first); the second when the
+    /// newest `window` frames form a window at the hop.
+    pub fn push(&mut self, frame: &Frame) -> (bool, bool) {
+        let restarted = self.last_k().is_some_and(|k| frame.k != k + 1);
+        if restarted {
+            self.frames.clear();
+            self.segment_len = 0;
+        }
+        self.frames.push_overwrite(StoredFrame {
+            k: frame.k,
+            features: frame.features(),
+            acc_norm: frame.acc_norm(),
+            acc: frame.acc,
+        });
+        self.segment_len += 1;
+        let w = self.window as u64;
+        let complete = self.segment_len >= w && (self.segment_len - w) % self.hop as u64 == 0;
+        (restarted, complete)
+    }
+
+    /// The newest `n` stored frames, oldest first (fewer if fewer are stored).
+    pub fn recent(&self, n: usize) -> impl Iterator<Item = &StoredFrame> {
+        let len = self.frames.occupied_len();
+        self.frames.iter().skip(len.saturating_sub(n))
+    }
+
+    /// Stored frames with `k` in `[from, to)`, oldest first.
+    pub fn range(&self, from: i64, to: i64) -> impl Iterator<Item = &StoredFrame> {
+        self.frames.iter().filter(move |f| f.k >= from && f.k < to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(k: i64) -> Frame {
+        Frame { k, acc: [0.0, 0.0, 9.8], gyro: [0.0; 3] }
+    }
+
+    #[test]
+    fn windows_start_at_the_segment_start_and_every_hop() {
+        let mut w = Windower::new(100, 25);
+        let complete: Vec<i64> =
+            (1000..1200).filter(|&k| w.push(&frame(k)).1).map(|k| k - 99).collect();
+        assert_eq!(complete, vec![1000, 1025, 1050, 1075, 1100]);
+    }
+
+    #[test]
+    fn a_missing_frame_restarts_the_segment() {
+        let mut w = Windower::new(4, 2);
+        let mut starts = Vec::new();
+        for k in (0..6).chain(10..16) {
+            let (_, complete) = w.push(&frame(k));
+            if complete {
+                starts.push(w.recent(4).next().map(|f| f.k));
+            }
+        }
+        assert_eq!(starts, vec![Some(0), Some(2), Some(10), Some(12)]);
+    }
+}
