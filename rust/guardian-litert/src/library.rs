@@ -1,0 +1,174 @@
+//! Loading `libLiteRt.so` at run time.
+
+use std::mem::ManuallyDrop;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use libloading::Library;
+
+use crate::error::RuntimeError;
+use crate::ffi::{Api, ApiError};
+
+/// Environment variable naming the library file to use (takes precedence over every other
+/// place; if it is set, nothing else is tried).
+pub const LIBRARY_ENV_VAR: &str = "GUARDIAN_LITERT_LIB";
+
+/// Where `scripts/fetch_litert.sh` puts the library, relative to the repository root.
+pub const CACHE_RELATIVE_PATH: &str = ".cache/litert/libLiteRt.so";
+
+/// The LiteRT version whose C API this crate binds.
+pub const PINNED_LITERT_VERSION: &str = "2.1.4";
+
+/// A loaded LiteRT 2.1.4 runtime library (`libLiteRt.so`).
+///
+/// Cheap to clone (reference counted) and shareable between threads; every
+/// [`LiteRtScorer`](crate::LiteRtScorer) holds a clone, so the functions it calls stay valid.
+///
+/// The library is loaded with `dlopen` rather than linked, so an app can ship its own copy
+/// (Android: the LiteRT AAR's `libLiteRt.so`) and pass its path to [`LiteRtLibrary::load`].
+/// It is never unloaded, even when the last clone is dropped: LiteRT's C++ runtime (XNNPACK
+/// thread pools, static registries) is not safe to `dlclose`, and a second `load` of the same
+/// file returns the same mapping anyway.
+#[derive(Clone)]
+pub struct LiteRtLibrary {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: Api,
+    path: PathBuf,
+    // Kept only to document ownership: it is never dropped, so the function pointers in `api`
+    // stay valid for the rest of the process.
+    _lib: ManuallyDrop<Library>,
+}
+
+impl std::fmt::Debug for LiteRtLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiteRtLibrary")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl LiteRtLibrary {
+    /// Loads the library at `path` (a file path, or a bare file name for the system search
+    /// path), checks that it is LiteRT 2.1.4 and resolves the C functions this crate calls.
+    ///
+    /// Errors: [`RuntimeError::LibraryNotFound`] if `path` contains a directory separator and
+    /// no file is there, [`RuntimeError::LibraryLoad`] if the dynamic loader refuses it,
+    /// [`RuntimeError::VersionMismatch`] if its symbols are not those of 2.1.4 (checked before
+    /// any LiteRT function is called), [`RuntimeError::MissingSymbol`] if a needed function is
+    /// absent.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, RuntimeError> {
+        let path = path.as_ref();
+        let is_bare_name = path.components().count() == 1 && !path.is_absolute();
+        if !is_bare_name && !path.is_file() {
+            return Err(RuntimeError::LibraryNotFound {
+                tried: vec![path.to_path_buf()],
+            });
+        }
+        let lib = open(path).map_err(|e| {
+            if is_bare_name {
+                // The system search found nothing by that name (or something unloadable).
+                RuntimeError::LibraryNotFound {
+                    tried: vec![path.to_path_buf()],
+                }
+            } else {
+                RuntimeError::LibraryLoad {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                }
+            }
+        })?;
+        let api = Api::load(&lib).map_err(|e| match e {
+            ApiError::MissingSymbol(symbol) => RuntimeError::MissingSymbol {
+                path: path.to_path_buf(),
+                symbol,
+            },
+            ApiError::WrongVersion(reason) => RuntimeError::VersionMismatch {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
+        Ok(LiteRtLibrary {
+            inner: Arc::new(Inner {
+                api,
+                path: path.to_path_buf(),
+                _lib: ManuallyDrop::new(lib),
+            }),
+        })
+    }
+
+    /// Finds and loads the library, trying in order:
+    ///
+    /// 1. the file named by the environment variable `GUARDIAN_LITERT_LIB` (if set and not
+    ///    empty, it is the only candidate: a wrong value is an error, not a fallback);
+    /// 2. `.cache/litert/libLiteRt.so` in the current directory or any of its ancestors;
+    /// 3. the same, walking up from the directory of the running executable;
+    /// 4. the plain name `libLiteRt.so` through the dynamic loader's search path
+    ///    (`LD_LIBRARY_PATH`, the app's native library folder on Android, ...).
+    ///
+    /// A candidate that exists but cannot be loaded, or is not 2.1.4, stops the search with
+    /// that error. If nothing is found: [`RuntimeError::LibraryNotFound`], listing every path
+    /// tried, whose message says how to get the library.
+    pub fn locate() -> Result<Self, RuntimeError> {
+        if let Some(value) = std::env::var_os(LIBRARY_ENV_VAR).filter(|v| !v.is_empty()) {
+            return Self::load(PathBuf::from(value));
+        }
+        let mut tried = Vec::new();
+        let mut starts = Vec::new();
+        if let Ok(cwd) = std::env::current_dir() {
+            starts.push(cwd);
+        }
+        if let Some(dir) = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf))
+        {
+            starts.push(dir);
+        }
+        for start in starts {
+            for dir in start.ancestors() {
+                let candidate = dir.join(CACHE_RELATIVE_PATH);
+                if tried.contains(&candidate) {
+                    continue;
+                }
+                if candidate.is_file() {
+                    return Self::load(candidate);
+                }
+                tried.push(candidate);
+            }
+        }
+        let bare = PathBuf::from(libloading::library_filename("LiteRt"));
+        match Self::load(&bare) {
+            Err(RuntimeError::LibraryNotFound { .. }) => {
+                tried.push(bare);
+                Err(RuntimeError::LibraryNotFound { tried })
+            }
+            other => other,
+        }
+    }
+
+    /// The path (or bare name) the library was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub(crate) fn api(&self) -> &Api {
+        &self.inner.api
+    }
+}
+
+#[cfg(unix)]
+fn open(path: &Path) -> Result<Library, libloading::Error> {
+    use libloading::os::unix::{Library as UnixLibrary, RTLD_LOCAL, RTLD_NOW};
+    // RTLD_NOW: an incomplete library fails here, not in the middle of an invoke.
+    // SAFETY: loading runs the library's initialisers; libLiteRt.so's only register LiteRT's
+    // built-in accelerators and ops.
+    unsafe { UnixLibrary::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(Library::from)
+}
+
+#[cfg(not(unix))]
+fn open(path: &Path) -> Result<Library, libloading::Error> {
+    // SAFETY: as above.
+    unsafe { Library::new(path) }
+}

@@ -1,0 +1,786 @@
+//! [`LiteRtScorer`]: one Guardian model compiled for LiteRT's CPU (XNNPACK) accelerator.
+
+use std::ffi::{c_int, c_void, CString};
+use std::path::Path;
+use std::ptr;
+
+use guardian_core::{ModelSpec, QuantParams, ScoreError, Scorer, TensorSpec};
+
+use crate::error::RuntimeError;
+use crate::ffi::{self, Api, Handle};
+use crate::library::LiteRtLibrary;
+use crate::model_bytes::{check_tflite_header, AlignedBytes};
+
+/// Relative tolerance when comparing the model's quantization scales with the card's.
+pub const SCALE_RELATIVE_TOLERANCE: f32 = 1e-6;
+
+/// How to compile a model. `Default` gives one XNNPACK thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScorerOptions {
+    /// Number of threads XNNPACK may use for one invoke (>= 1). Guardian's models are tiny and
+    /// run once per window, so the default of 1 is also the fastest on a phone.
+    pub num_threads: u32,
+}
+
+impl Default for ScorerOptions {
+    fn default() -> Self {
+        ScorerOptions { num_threads: 1 }
+    }
+}
+
+/// A Guardian model loaded into LiteRT 2.1.4, validated against its model card and compiled
+/// for the CPU accelerator (XNNPACK), with its input and output buffers allocated once.
+///
+/// Invariants established by the constructors, before the first window:
+/// - the model has exactly one signature, with exactly one input and one output tensor;
+/// - input: int8, shape `[1, window_frames, 1, channels]`, per-tensor quantization equal to the
+///   card's (`scale` within [`SCALE_RELATIVE_TOLERANCE`] relative, `zero_point` exact);
+/// - output: int8, shape `[1, 1]`, per-tensor quantization equal to the card's.
+///
+/// [`invoke_raw`](Self::invoke_raw) then copies a window into the (reused) input buffer, runs
+/// the model and reads the single int8 output: no allocation per invoke on the Rust side.
+///
+/// Dropping the scorer releases, in order: the tensor buffers, the compiled model, the model,
+/// the environment, and finally the model bytes LiteRT was reading from.
+pub struct LiteRtScorer {
+    lib: LiteRtLibrary,
+    env: Handle,
+    model: Handle,
+    compiled: Handle,
+    input_buffer: Handle,
+    output_buffer: Handle,
+    input_len: usize,
+    input_quant: QuantParams,
+    output_quant: QuantParams,
+    fully_accelerated: bool,
+    num_threads: u32,
+    // LiteRtCreateModelFromBuffer does not copy: "the caller must ensure that the buffer
+    // remains valid for the lifetime of the model". Declared last so it is dropped after
+    // `Drop::drop` has destroyed the model.
+    model_bytes: AlignedBytes,
+}
+
+// SAFETY: the raw pointers are LiteRT objects owned exclusively by this value (created in the
+// constructor, destroyed in `Drop`, never handed out), so moving the value moves their sole
+// owner. LiteRT's CPU path keeps no thread-affine state in them (no thread-local storage, no
+// GL/GPU context; XNNPACK with `num_threads > 1` owns its own pool), and every method that
+// touches them takes `&mut self`, so they are never used from two threads at once. The
+// library handle behind `lib` is `Send + Sync`. `LiteRtScorer` is deliberately not `Sync`.
+unsafe impl Send for LiteRtScorer {}
+
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<LiteRtScorer>();
+};
+
+impl std::fmt::Debug for LiteRtScorer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiteRtScorer")
+            .field("library", &self.lib.path())
+            .field("model_bytes", &self.model_bytes.len())
+            .field("input_len", &self.input_len)
+            .field("input_quant", &self.input_quant)
+            .field("output_quant", &self.output_quant)
+            .field("fully_accelerated", &self.fully_accelerated)
+            .field("num_threads", &self.num_threads)
+            .finish()
+    }
+}
+
+impl LiteRtScorer {
+    /// Reads a `.tflite` file and builds a scorer from its bytes (see [`Self::from_bytes`]).
+    ///
+    /// The file is read into memory rather than handed to `LiteRtCreateModelFromFile`, so the
+    /// same pre-checks apply to files and to bytes, and a file replaced on disk later cannot
+    /// change a running model.
+    pub fn from_file(
+        lib: &LiteRtLibrary,
+        path: impl AsRef<Path>,
+        spec: &ModelSpec,
+        window_frames: usize,
+    ) -> Result<Self, RuntimeError> {
+        Self::from_file_with_options(lib, path, spec, window_frames, &ScorerOptions::default())
+    }
+
+    /// [`Self::from_file`] with explicit compilation options.
+    pub fn from_file_with_options(
+        lib: &LiteRtLibrary,
+        path: impl AsRef<Path>,
+        spec: &ModelSpec,
+        window_frames: usize,
+        options: &ScorerOptions,
+    ) -> Result<Self, RuntimeError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| RuntimeError::ModelIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes_with_options(lib, &bytes, spec, window_frames, options)
+    }
+
+    /// Builds a scorer from the bytes of a `.tflite` model, checking it against `spec` (one
+    /// model of the card) and the card's `window_frames`.
+    ///
+    /// The bytes are copied into a 64-byte-aligned buffer owned by the scorer, which LiteRT
+    /// reads from for as long as the model lives. Steps: check the spec itself, pre-check the
+    /// bytes (minimum size, `TFL3` identifier), load them with LiteRT, validate signature,
+    /// shapes, types and quantization, compile for the CPU accelerator, allocate buffers.
+    pub fn from_bytes(
+        lib: &LiteRtLibrary,
+        bytes: &[u8],
+        spec: &ModelSpec,
+        window_frames: usize,
+    ) -> Result<Self, RuntimeError> {
+        Self::from_bytes_with_options(lib, bytes, spec, window_frames, &ScorerOptions::default())
+    }
+
+    /// [`Self::from_bytes`] with explicit compilation options.
+    pub fn from_bytes_with_options(
+        lib: &LiteRtLibrary,
+        bytes: &[u8],
+        spec: &ModelSpec,
+        window_frames: usize,
+        options: &ScorerOptions,
+    ) -> Result<Self, RuntimeError> {
+        let expected = ExpectedModel::from_spec(spec, window_frames)?;
+        if options.num_threads == 0 || options.num_threads > 64 {
+            return Err(RuntimeError::InvalidSpec(format!(
+                "num_threads must be in 1..=64, got {}",
+                options.num_threads
+            )));
+        }
+        check_tflite_header(bytes)?;
+
+        // Partially built scorer: `Drop` releases whatever was created if a later step fails.
+        let mut s = LiteRtScorer {
+            lib: lib.clone(),
+            env: ptr::null_mut(),
+            model: ptr::null_mut(),
+            compiled: ptr::null_mut(),
+            input_buffer: ptr::null_mut(),
+            output_buffer: ptr::null_mut(),
+            input_len: expected.input_len,
+            input_quant: expected.input_quant,
+            output_quant: expected.output_quant,
+            fully_accelerated: false,
+            num_threads: options.num_threads,
+            model_bytes: AlignedBytes::copy_from(bytes),
+        };
+        let api = s.lib.api();
+
+        // SAFETY (all blocks below): every call uses the 2.1.4 prototype (checked at load),
+        // passes handles created by this library and still alive, and out-pointers to locals.
+        // Register only the CPU accelerator: no probing for GPU/NPU plug-in libraries (and none
+        // of the warnings that probing prints). LiteRT 2.1.4 still logs a few INFO lines per
+        // environment on stderr: it ignores kLiteRtEnvOptionTagMinLoggerSeverity and exports
+        // no logger control.
+        let env_options = [ffi::EnvOption {
+            tag: ffi::ENV_OPTION_AUTO_REGISTER_ACCELERATORS,
+            value: ffi::AnyInt {
+                any_type: ffi::ANY_TYPE_INT,
+                int_value: ffi::HW_ACCELERATOR_CPU.into(),
+            },
+        }];
+        check(
+            unsafe {
+                (api.create_environment)(
+                    env_options.len() as c_int,
+                    env_options.as_ptr(),
+                    &mut s.env,
+                )
+            },
+            "LiteRtCreateEnvironment",
+        )?;
+
+        let status = unsafe {
+            (api.create_model_from_buffer)(
+                s.model_bytes.as_ptr().cast::<c_void>(),
+                s.model_bytes.len(),
+                &mut s.model,
+            )
+        };
+        if status != ffi::STATUS_OK || s.model.is_null() {
+            s.model = ptr::null_mut();
+            return Err(RuntimeError::CorruptModel {
+                status: Some(status),
+                reason: "LiteRT rejected the flatbuffer (LiteRtCreateModelFromBuffer)".into(),
+            });
+        }
+
+        let ((input_type, input_quant), (output_type, output_quant)) =
+            validate_model(api, s.model, &expected)?;
+        s.input_quant = input_quant;
+        s.output_quant = output_quant;
+
+        s.compiled = compile(api, s.env, s.model, options.num_threads)?;
+
+        let mut fully = false;
+        check(
+            unsafe { (api.compiled_model_is_fully_accelerated)(s.compiled, &mut fully) },
+            "LiteRtCompiledModelIsFullyAccelerated",
+        )?;
+        s.fully_accelerated = fully;
+
+        s.input_buffer = create_buffer(api, s.env, s.compiled, Direction::Input, &input_type)?;
+        s.output_buffer = create_buffer(api, s.env, s.compiled, Direction::Output, &output_type)?;
+        let mut size = 0usize;
+        check(
+            unsafe { (api.get_tensor_buffer_size)(s.input_buffer, &mut size) },
+            "LiteRtGetTensorBufferSize",
+        )?;
+        if size < s.input_len {
+            return Err(RuntimeError::Compile {
+                status: 0,
+                reason: format!("input buffer of {size} bytes for {} values", s.input_len),
+            });
+        }
+        check(
+            unsafe { (api.get_tensor_buffer_size)(s.output_buffer, &mut size) },
+            "LiteRtGetTensorBufferSize",
+        )?;
+        if size < 1 {
+            return Err(RuntimeError::Compile {
+                status: 0,
+                reason: "empty output buffer".into(),
+            });
+        }
+        Ok(s)
+    }
+
+    /// The bare invoke path: copies `input` (`window_frames * channels` int8 values,
+    /// time-major, already quantized with [`Self::input_quant`]) into the locked input buffer,
+    /// runs the model, and returns the raw int8 output (dequantize with
+    /// [`Self::output_quant`]: `score = (q - zero_point) * scale`).
+    ///
+    /// Allocates nothing on the Rust side. Errors: [`RuntimeError::InputLength`] for a window of
+    /// the wrong size, [`RuntimeError::Invoke`] if LiteRT fails, [`RuntimeError::LiteRt`] if a
+    /// buffer cannot be locked.
+    pub fn invoke_raw(&mut self, input: &[i8]) -> Result<i8, RuntimeError> {
+        if input.len() != self.input_len {
+            return Err(RuntimeError::InputLength {
+                expected: self.input_len,
+                found: input.len(),
+            });
+        }
+        let api = self.lib.api();
+        // SAFETY: the buffers are host-memory tensor buffers of at least `input_len` (input)
+        // and 1 (output) bytes, checked at construction; the locked pointer is only used
+        // between lock and unlock; the run call gets arrays of exactly one live handle each.
+        unsafe {
+            let mut dst: *mut c_void = ptr::null_mut();
+            check(
+                (api.lock_tensor_buffer)(self.input_buffer, &mut dst, ffi::LOCK_MODE_WRITE),
+                "LiteRtLockTensorBuffer",
+            )?;
+            if dst.is_null() {
+                let _ = (api.unlock_tensor_buffer)(self.input_buffer);
+                return Err(RuntimeError::LiteRt {
+                    call: "LiteRtLockTensorBuffer",
+                    status: 0,
+                });
+            }
+            ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<i8>(), input.len());
+            check(
+                (api.unlock_tensor_buffer)(self.input_buffer),
+                "LiteRtUnlockTensorBuffer",
+            )?;
+
+            let mut inputs = [self.input_buffer];
+            let mut outputs = [self.output_buffer];
+            let status = (api.run_compiled_model)(
+                self.compiled,
+                0,
+                inputs.len(),
+                inputs.as_mut_ptr(),
+                outputs.len(),
+                outputs.as_mut_ptr(),
+            );
+            if status != ffi::STATUS_OK {
+                return Err(RuntimeError::Invoke {
+                    status,
+                    reason: "LiteRtRunCompiledModel".into(),
+                });
+            }
+
+            let mut src: *mut c_void = ptr::null_mut();
+            check(
+                (api.lock_tensor_buffer)(self.output_buffer, &mut src, ffi::LOCK_MODE_READ),
+                "LiteRtLockTensorBuffer",
+            )?;
+            if src.is_null() {
+                let _ = (api.unlock_tensor_buffer)(self.output_buffer);
+                return Err(RuntimeError::LiteRt {
+                    call: "LiteRtLockTensorBuffer",
+                    status: 0,
+                });
+            }
+            let out = src.cast::<i8>().read();
+            check(
+                (api.unlock_tensor_buffer)(self.output_buffer),
+                "LiteRtUnlockTensorBuffer",
+            )?;
+            Ok(out)
+        }
+    }
+
+    /// Quantization of the input tensor, as read from the model (equal to the card's).
+    pub fn input_quant(&self) -> QuantParams {
+        self.input_quant
+    }
+
+    /// Quantization of the output tensor, as read from the model (equal to the card's).
+    pub fn output_quant(&self) -> QuantParams {
+        self.output_quant
+    }
+
+    /// Whether LiteRT reports the compiled model as fully accelerated, i.e. every op runs in
+    /// the XNNPACK delegate (`LiteRtCompiledModelIsFullyAccelerated`); `false` means some ops
+    /// fall back to LiteRT's built-in kernels.
+    pub fn fully_accelerated(&self) -> bool {
+        self.fully_accelerated
+    }
+
+    /// Number of int8 values one window must have: `window_frames * channels`.
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    /// Number of XNNPACK threads the model was compiled with.
+    pub fn num_threads(&self) -> u32 {
+        self.num_threads
+    }
+
+    /// The library this scorer runs on.
+    pub fn library(&self) -> &LiteRtLibrary {
+        &self.lib
+    }
+}
+
+impl Scorer for LiteRtScorer {
+    fn score(&mut self, input: &[i8]) -> Result<i8, ScoreError> {
+        self.invoke_raw(input).map_err(ScoreError::from)
+    }
+}
+
+impl Drop for LiteRtScorer {
+    fn drop(&mut self) {
+        let api = self.lib.api();
+        // SAFETY: each handle was created by this library, is owned by this value only, and is
+        // destroyed once (then nulled). Order: buffers and compiled model before the model
+        // they were made from, everything before the environment; the model bytes (a field)
+        // are dropped after this function returns.
+        unsafe {
+            for buffer in [&mut self.input_buffer, &mut self.output_buffer] {
+                if !buffer.is_null() {
+                    (api.destroy_tensor_buffer)(*buffer);
+                    *buffer = ptr::null_mut();
+                }
+            }
+            if !self.compiled.is_null() {
+                (api.destroy_compiled_model)(self.compiled);
+                self.compiled = ptr::null_mut();
+            }
+            if !self.model.is_null() {
+                (api.destroy_model)(self.model);
+                self.model = ptr::null_mut();
+            }
+            if !self.env.is_null() {
+                (api.destroy_environment)(self.env);
+                self.env = ptr::null_mut();
+            }
+        }
+    }
+}
+
+/// What the card says the model must look like.
+struct ExpectedModel {
+    input_shape: Vec<usize>,
+    input_len: usize,
+    input_quant: QuantParams,
+    output_quant: QuantParams,
+}
+
+const OUTPUT_SHAPE: [usize; 2] = [1, 1];
+
+impl ExpectedModel {
+    fn from_spec(spec: &ModelSpec, window_frames: usize) -> Result<Self, RuntimeError> {
+        let channels = spec.channels.len();
+        if window_frames == 0 || channels == 0 {
+            return Err(RuntimeError::InvalidSpec(format!(
+                "window_frames ({window_frames}) and the channel count ({channels}) must be > 0"
+            )));
+        }
+        let input_shape = vec![1, window_frames, 1, channels];
+        if spec.input.shape != input_shape {
+            return Err(RuntimeError::InvalidSpec(format!(
+                "card input shape {:?} is not [1, window_frames, 1, channels] = {input_shape:?}",
+                spec.input.shape
+            )));
+        }
+        if spec.output.shape != OUTPUT_SHAPE {
+            return Err(RuntimeError::InvalidSpec(format!(
+                "card output shape {:?} is not {OUTPUT_SHAPE:?}",
+                spec.output.shape
+            )));
+        }
+        for (name, t) in [("input", &spec.input), ("output", &spec.output)] {
+            check_tensor_spec(name, t)?;
+        }
+        Ok(ExpectedModel {
+            input_len: window_frames * channels,
+            input_shape,
+            input_quant: spec.input.quant(),
+            output_quant: spec.output.quant(),
+        })
+    }
+}
+
+fn check_tensor_spec(name: &str, t: &TensorSpec) -> Result<(), RuntimeError> {
+    if t.dtype != "int8" {
+        return Err(RuntimeError::InvalidSpec(format!(
+            "card {name} dtype is {:?}; Guardian's runtime runs int8 models only",
+            t.dtype
+        )));
+    }
+    if !(t.scale.is_finite() && t.scale > 0.0) {
+        return Err(RuntimeError::InvalidSpec(format!(
+            "card {name} scale {} is not > 0",
+            t.scale
+        )));
+    }
+    if !(-128..=127).contains(&t.zero_point) {
+        return Err(RuntimeError::InvalidSpec(format!(
+            "card {name} zero_point {} is outside [-128, 127]",
+            t.zero_point
+        )));
+    }
+    Ok(())
+}
+
+fn check(status: ffi::Status, call: &'static str) -> Result<(), RuntimeError> {
+    if status == ffi::STATUS_OK {
+        Ok(())
+    } else {
+        Err(RuntimeError::LiteRt { call, status })
+    }
+}
+
+/// A validated tensor: its type (needed to allocate buffers) and quantization.
+type TensorInfo = (ffi::RankedTensorType, QuantParams);
+
+/// Checks the model's signature and tensors against the card; returns input and output info.
+fn validate_model(
+    api: &Api,
+    model: Handle,
+    expected: &ExpectedModel,
+) -> Result<(TensorInfo, TensorInfo), RuntimeError> {
+    let corrupt = |status: ffi::Status, what: &str| RuntimeError::CorruptModel {
+        status: Some(status),
+        reason: format!("cannot read the model's {what}"),
+    };
+    // SAFETY: `model` is a live model; out-pointers are locals.
+    unsafe {
+        let mut n_sig = 0usize;
+        let st = (api.get_num_model_signatures)(model, &mut n_sig);
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "signatures"));
+        }
+        if n_sig != 1 {
+            return Err(RuntimeError::SignatureMismatch {
+                expected: "1 signature".into(),
+                found: format!("{n_sig} signatures"),
+            });
+        }
+        let mut sig: Handle = ptr::null_mut();
+        let st = (api.get_model_signature)(model, 0, &mut sig);
+        if st != ffi::STATUS_OK || sig.is_null() {
+            return Err(corrupt(st, "signature"));
+        }
+        let (mut n_in, mut n_out) = (0usize, 0usize);
+        let st = (api.get_num_signature_inputs)(sig, &mut n_in);
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "signature inputs"));
+        }
+        let st = (api.get_num_signature_outputs)(sig, &mut n_out);
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "signature outputs"));
+        }
+        if (n_in, n_out) != (1, 1) {
+            return Err(RuntimeError::SignatureMismatch {
+                expected: "1 input and 1 output tensor".into(),
+                found: format!("{n_in} input(s) and {n_out} output(s)"),
+            });
+        }
+        let mut input: Handle = ptr::null_mut();
+        let st = (api.get_signature_input_tensor_by_index)(sig, 0, &mut input);
+        if st != ffi::STATUS_OK || input.is_null() {
+            return Err(corrupt(st, "input tensor"));
+        }
+        let mut output: Handle = ptr::null_mut();
+        let st = (api.get_signature_output_tensor_by_index)(sig, 0, &mut output);
+        if st != ffi::STATUS_OK || output.is_null() {
+            return Err(corrupt(st, "output tensor"));
+        }
+        let in_type = validate_tensor(
+            api,
+            input,
+            "input",
+            &expected.input_shape,
+            expected.input_quant,
+        )?;
+        let out_type =
+            validate_tensor(api, output, "output", &OUTPUT_SHAPE, expected.output_quant)?;
+        Ok((in_type, out_type))
+    }
+}
+
+/// # Safety
+/// `tensor` must be a live tensor of a live model.
+unsafe fn validate_tensor(
+    api: &Api,
+    tensor: Handle,
+    name: &'static str,
+    shape: &[usize],
+    quant: QuantParams,
+) -> Result<TensorInfo, RuntimeError> {
+    let corrupt = |status: ffi::Status, what: &str| RuntimeError::CorruptModel {
+        status: Some(status),
+        reason: format!("cannot read the {name} tensor's {what}"),
+    };
+    let mut type_id: c_int = -1;
+    // SAFETY: per the function contract; out-pointers are locals.
+    let st = unsafe { (api.get_tensor_type_id)(tensor, &mut type_id) };
+    if st != ffi::STATUS_OK {
+        return Err(corrupt(st, "type id"));
+    }
+    if type_id != ffi::TENSOR_TYPE_RANKED {
+        return Err(RuntimeError::ShapeMismatch {
+            tensor: name,
+            expected: shape.to_vec(),
+            found: Vec::new(),
+        });
+    }
+    let mut ranked = ffi::RankedTensorType::zeroed();
+    // SAFETY: as above.
+    let st = unsafe { (api.get_ranked_tensor_type)(tensor, &mut ranked) };
+    if st != ffi::STATUS_OK {
+        return Err(corrupt(st, "shape"));
+    }
+    if ranked.element_type != ffi::ELEMENT_TYPE_INT8 {
+        return Err(RuntimeError::TypeMismatch {
+            tensor: name,
+            expected: "int8".into(),
+            found: element_type_name(ranked.element_type).into(),
+        });
+    }
+    let dims = ranked.layout.dims();
+    let same = dims.len() == shape.len()
+        && dims
+            .iter()
+            .zip(shape)
+            .all(|(&d, &e)| usize::try_from(d).is_ok_and(|d| d == e));
+    if !same {
+        return Err(RuntimeError::ShapeMismatch {
+            tensor: name,
+            expected: shape.to_vec(),
+            found: dims.iter().map(|&d| i64::from(d)).collect(),
+        });
+    }
+    let mut q_type: c_int = -1;
+    // SAFETY: as above.
+    let st = unsafe { (api.get_quantization_type_id)(tensor, &mut q_type) };
+    if st != ffi::STATUS_OK {
+        return Err(corrupt(st, "quantization type"));
+    }
+    if q_type != ffi::QUANTIZATION_PER_TENSOR {
+        let kind = match q_type {
+            0 => "no quantization",
+            2 => "per-channel quantization",
+            3 => "block-wise quantization",
+            _ => "unknown quantization",
+        };
+        return Err(RuntimeError::QuantMismatch {
+            tensor: name,
+            expected: quant,
+            found: kind.into(),
+        });
+    }
+    let mut q = ffi::QuantizationPerTensor::default();
+    // SAFETY: as above.
+    let st = unsafe { (api.get_per_tensor_quantization)(tensor, &mut q) };
+    if st != ffi::STATUS_OK {
+        return Err(corrupt(st, "quantization parameters"));
+    }
+    let scale_ok = (q.scale - quant.scale).abs() <= SCALE_RELATIVE_TOLERANCE * quant.scale.abs();
+    if !scale_ok || q.zero_point != i64::from(quant.zero_point) {
+        return Err(RuntimeError::QuantMismatch {
+            tensor: name,
+            expected: quant,
+            found: format!("scale {:e}, zero_point {}", q.scale, q.zero_point),
+        });
+    }
+    Ok((
+        ranked,
+        QuantParams {
+            scale: q.scale,
+            zero_point: quant.zero_point,
+        },
+    ))
+}
+
+fn element_type_name(t: c_int) -> &'static str {
+    match t {
+        0 => "none",
+        1 => "float32",
+        2 => "int32",
+        3 => "uint8",
+        4 => "int64",
+        5 => "string",
+        6 => "bool",
+        7 => "int16",
+        8 => "complex64",
+        9 => "int8",
+        10 => "float16",
+        11 => "float64",
+        12 => "complex128",
+        13 => "uint64",
+        16 => "uint32",
+        17 => "uint16",
+        18 => "int4",
+        19 => "bfloat16",
+        20 => "int2",
+        _ => "unknown",
+    }
+}
+
+/// Deleter for the CPU options payload (a `CString` leaked into LiteRT).
+unsafe extern "C" fn free_cpu_options_payload(payload: *mut c_void) {
+    if !payload.is_null() {
+        // SAFETY: `payload` came from `CString::into_raw` in `compile` and LiteRT calls the
+        // deleter exactly once.
+        drop(unsafe { CString::from_raw(payload.cast()) });
+    }
+}
+
+/// Creates the compilation options (CPU accelerator, XNNPACK with `num_threads` threads),
+/// compiles, and destroys the options again (LiteRtCreateCompiledModel does not keep them).
+fn compile(
+    api: &Api,
+    env: Handle,
+    model: Handle,
+    num_threads: u32,
+) -> Result<Handle, RuntimeError> {
+    struct Options<'a>(&'a Api, Handle);
+    impl Drop for Options<'_> {
+        fn drop(&mut self) {
+            if !self.1.is_null() {
+                // SAFETY: a live options object owned by this guard.
+                unsafe { (self.0.destroy_options)(self.1) }
+            }
+        }
+    }
+    let mut options = Options(api, ptr::null_mut());
+    // SAFETY: 2.1.4 prototypes; handles are live; out-pointers are locals. The CPU options
+    // payload is the TOML text 2.1.4's CPU accelerator parses (`num_threads = N`), under the
+    // identifier "xnnpack"; ownership passes to LiteRT with its deleter on success.
+    unsafe {
+        check((api.create_options)(&mut options.1), "LiteRtCreateOptions")?;
+        check(
+            (api.set_options_hardware_accelerators)(options.1, ffi::HW_ACCELERATOR_CPU),
+            "LiteRtSetOptionsHardwareAccelerators",
+        )?;
+        let payload = CString::new(format!("num_threads = {num_threads}\n"))
+            .map_err(|_| RuntimeError::InvalidSpec("bad CPU options".into()))?
+            .into_raw();
+        let mut opaque: Handle = ptr::null_mut();
+        let st = (api.create_opaque_options)(
+            ffi::CPU_OPTIONS_IDENTIFIER.as_ptr(),
+            payload.cast(),
+            Some(free_cpu_options_payload),
+            &mut opaque,
+        );
+        if st != ffi::STATUS_OK {
+            free_cpu_options_payload(payload.cast());
+            return Err(RuntimeError::LiteRt {
+                call: "LiteRtCreateOpaqueOptions",
+                status: st,
+            });
+        }
+        let st = (api.add_opaque_options)(options.1, opaque);
+        if st != ffi::STATUS_OK {
+            (api.destroy_opaque_options)(opaque);
+            return Err(RuntimeError::LiteRt {
+                call: "LiteRtAddOpaqueOptions",
+                status: st,
+            });
+        }
+        let mut compiled: Handle = ptr::null_mut();
+        let st = (api.create_compiled_model)(env, model, options.1, &mut compiled);
+        if st != ffi::STATUS_OK || compiled.is_null() {
+            return Err(RuntimeError::Compile {
+                status: st,
+                reason: "LiteRtCreateCompiledModel (CPU accelerator, XNNPACK)".into(),
+            });
+        }
+        Ok(compiled)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Input,
+    Output,
+}
+
+/// Creates the managed host-memory buffer LiteRT asks for, for tensor 0 of signature 0.
+fn create_buffer(
+    api: &Api,
+    env: Handle,
+    compiled: Handle,
+    direction: Direction,
+    tensor_type: &ffi::RankedTensorType,
+) -> Result<Handle, RuntimeError> {
+    let mut requirements: Handle = ptr::null_mut();
+    // SAFETY: live handles; the requirements object is owned by the compiled model and only
+    // used before this function returns.
+    unsafe {
+        let (st, call) = match direction {
+            Direction::Input => (
+                (api.get_compiled_model_input_buffer_requirements)(
+                    compiled,
+                    0,
+                    0,
+                    &mut requirements,
+                ),
+                "LiteRtGetCompiledModelInputBufferRequirements",
+            ),
+            Direction::Output => (
+                (api.get_compiled_model_output_buffer_requirements)(
+                    compiled,
+                    0,
+                    0,
+                    &mut requirements,
+                ),
+                "LiteRtGetCompiledModelOutputBufferRequirements",
+            ),
+        };
+        check(st, call)?;
+        let mut buffer: Handle = ptr::null_mut();
+        check(
+            (api.create_managed_tensor_buffer_from_requirements)(
+                env,
+                tensor_type,
+                requirements,
+                &mut buffer,
+            ),
+            "LiteRtCreateManagedTensorBufferFromRequirements",
+        )?;
+        if buffer.is_null() {
+            return Err(RuntimeError::LiteRt {
+                call: "LiteRtCreateManagedTensorBufferFromRequirements",
+                status: 0,
+            });
+        }
+        Ok(buffer)
+    }
+}
