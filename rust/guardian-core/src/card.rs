@@ -50,7 +50,10 @@ pub struct TensorSpec {
 impl TensorSpec {
     /// The quantization parameters of this tensor.
     pub fn quant(&self) -> QuantParams {
-        QuantParams { scale: self.scale, zero_point: self.zero_point }
+        QuantParams {
+            scale: self.scale,
+            zero_point: self.zero_point,
+        }
     }
 }
 

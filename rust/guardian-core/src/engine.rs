@@ -109,9 +109,14 @@ impl Pipeline {
             self.detector.on_restart();
         }
         self.frames += 1;
-        let newest = *self.windower.recent(1).next().expect("a frame was just pushed");
+        let newest = *self
+            .windower
+            .recent(1)
+            .next()
+            .expect("a frame was just pushed");
         let (events, dropped) = (&mut self.events, &mut self.dropped_events);
-        self.detector.on_frame(&newest, |e| Self::emit(events, dropped, e));
+        self.detector
+            .on_frame(&newest, |e| Self::emit(events, dropped, e));
         if complete {
             self.on_window(newest.k);
         }
@@ -127,9 +132,10 @@ impl Pipeline {
                     let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
                     score = Some(s);
                     let (events, dropped) = (&mut self.events, &mut self.dropped_events);
-                    self.detector.on_score(&self.windower, impact_k, peak, s, |e| {
-                        Self::emit(events, dropped, e)
-                    });
+                    self.detector
+                        .on_score(&self.windower, impact_k, peak, s, |e| {
+                            Self::emit(events, dropped, e)
+                        });
                 }
                 Err(e) => {
                     self.model_errors += 1;
@@ -207,7 +213,9 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         check_card(card, sensors)?;
         let spec = card.model(sensors);
-        let cfg = config.resolve(card, spec.threshold).map_err(EngineError::InvalidConfig)?;
+        let cfg = config
+            .resolve(card, spec.threshold)
+            .map_err(EngineError::InvalidConfig)?;
         let channels = sensors.channels();
         Ok(Self {
             sensors,
@@ -250,7 +258,15 @@ impl Engine {
         if self.stopped {
             return Err(EngineError::Stopped);
         }
-        let Self { acc, gyro, fusion, pipeline, sensors, gyro_ignored, .. } = self;
+        let Self {
+            acc,
+            gyro,
+            fusion,
+            pipeline,
+            sensors,
+            gyro_ignored,
+            ..
+        } = self;
         match sensor {
             Sensor::Acc => {
                 for &s in samples {
@@ -290,7 +306,8 @@ impl Engine {
         }
         let p = &mut self.pipeline;
         let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        p.detector.tick(now_ns, |e| Pipeline::emit(events, dropped, e));
+        p.detector
+            .tick(now_ns, |e| Pipeline::emit(events, dropped, e));
         Ok(())
     }
 
@@ -301,7 +318,8 @@ impl Engine {
         }
         let p = &mut self.pipeline;
         let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        Ok(p.detector.cancel(now_ns, |e| Pipeline::emit(events, dropped, e)))
+        Ok(p.detector
+            .cancel(now_ns, |e| Pipeline::emit(events, dropped, e)))
     }
 
     /// End of a finite recording: a post-impact check that has at least half of its frames is
@@ -313,7 +331,8 @@ impl Engine {
         let t = self.pipeline.windower.last_k().unwrap_or(0) * GRID_PERIOD_NS;
         let p = &mut self.pipeline;
         let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        p.detector.on_finish(t, |e| Pipeline::emit(events, dropped, e));
+        p.detector
+            .on_finish(t, |e| Pipeline::emit(events, dropped, e));
         Ok(())
     }
 
@@ -336,7 +355,11 @@ impl Engine {
 
     /// Takes the window log recorded so far.
     pub fn take_window_log(&mut self) -> Vec<WindowRecord> {
-        self.pipeline.window_log.as_mut().map(std::mem::take).unwrap_or_default()
+        self.pipeline
+            .window_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Counters so far.
@@ -366,7 +389,10 @@ pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineErro
         ));
     }
     if card.sample_rate_hz != 50 {
-        return bad(format!("sample_rate_hz {} (the grid is 50 Hz)", card.sample_rate_hz));
+        return bad(format!(
+            "sample_rate_hz {} (the grid is 50 Hz)",
+            card.sample_rate_hz
+        ));
     }
     if card.window_frames == 0 || card.window_frames + 130 > HISTORY_FRAMES {
         return bad(format!("window_frames {} out of range", card.window_frames));
@@ -375,13 +401,19 @@ pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineErro
     let c = sensors.channels();
     let names: Vec<&str> = spec.channels.iter().map(String::as_str).collect();
     if names != CHANNEL_NAMES[..c] {
-        return bad(format!("channels {names:?}, expected {:?}", &CHANNEL_NAMES[..c]));
+        return bad(format!(
+            "channels {names:?}, expected {:?}",
+            &CHANNEL_NAMES[..c]
+        ));
     }
     if spec.input.shape != [1, card.window_frames, 1, c] || spec.input.dtype != "int8" {
         return bad(format!("input {:?} {}", spec.input.shape, spec.input.dtype));
     }
     if spec.output.shape != [1, 1] || spec.output.dtype != "int8" {
-        return bad(format!("output {:?} {}", spec.output.shape, spec.output.dtype));
+        return bad(format!(
+            "output {:?} {}",
+            spec.output.shape, spec.output.dtype
+        ));
     }
     if !(spec.input.scale > 0.0 && spec.output.scale > 0.0) {
         return bad("quantization scales must be > 0".into());

@@ -18,8 +18,16 @@ pub const MAX_CHANNELS: usize = 8;
 pub const MAX_PENDING: usize = 50;
 
 /// Channel names in input order; the acc_only model takes the first four.
-pub const CHANNEL_NAMES: [&str; MAX_CHANNELS] =
-    ["acc_x", "acc_y", "acc_z", "acc_norm", "gyro_x", "gyro_y", "gyro_z", "gyro_norm"];
+pub const CHANNEL_NAMES: [&str; MAX_CHANNELS] = [
+    "acc_x",
+    "acc_y",
+    "acc_z",
+    "acc_norm",
+    "gyro_x",
+    "gyro_y",
+    "gyro_z",
+    "gyro_norm",
+];
 
 /// The grid values of one instant `t_k = k * 20 ms`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,13 +136,21 @@ impl FrameFusion {
         match self.sensors {
             SensorSet::AccOnly => {
                 let mut emit = emit;
-                emit(Frame { k, acc: v, gyro: [0.0; 3] });
+                emit(Frame {
+                    k,
+                    acc: v,
+                    gyro: [0.0; 3],
+                });
             }
-            SensorSet::Full => {
-                pair(&mut self.gyro, &mut self.acc, &mut self.unpaired, k, v, emit, |mine, other| {
-                    (mine, other)
-                })
-            }
+            SensorSet::Full => pair(
+                &mut self.gyro,
+                &mut self.acc,
+                &mut self.unpaired,
+                k,
+                v,
+                emit,
+                |mine, other| (mine, other),
+            ),
         }
     }
 
@@ -148,9 +164,15 @@ impl FrameFusion {
             self.restart();
         }
         self.last_gyro_k = Some(k);
-        pair(&mut self.acc, &mut self.gyro, &mut self.unpaired, k, v, emit, |mine, other| {
-            (other, mine)
-        });
+        pair(
+            &mut self.acc,
+            &mut self.gyro,
+            &mut self.unpaired,
+            k,
+            v,
+            emit,
+            |mine, other| (other, mine),
+        );
     }
 }
 
@@ -228,7 +250,11 @@ mod tests {
 
     #[test]
     fn features_scale_clip_and_take_the_norm_before_clipping() {
-        let fr = Frame { k: 0, acc: [3.0 * ACC_FULL_SCALE, 0.0, 0.0], gyro: [0.0, 5.0, 0.0] };
+        let fr = Frame {
+            k: 0,
+            acc: [3.0 * ACC_FULL_SCALE, 0.0, 0.0],
+            gyro: [0.0, 5.0, 0.0],
+        };
         let f = fr.features();
         assert_eq!(f[0], 1.0);
         assert_eq!(f[3], 1.0);

@@ -166,7 +166,13 @@ mod tests {
 
     #[test]
     fn duplicates_and_small_reorders_are_dropped() {
-        let (out, c) = run(&[s(0.0, 0.0), s(10.0, 1.0), s(10.0, 9.0), s(5.0, 9.0), s(30.0, 3.0)]);
+        let (out, c) = run(&[
+            s(0.0, 0.0),
+            s(10.0, 1.0),
+            s(10.0, 9.0),
+            s(5.0, 9.0),
+            s(30.0, 3.0),
+        ]);
         assert_eq!(c.duplicates, 1);
         assert_eq!(c.reordered, 1);
         let ks: Vec<i64> = out.iter().map(|o| o.0).collect();
@@ -192,7 +198,11 @@ mod tests {
 
     #[test]
     fn non_finite_values_are_rejected_and_counted() {
-        let (out, c) = run(&[s(0.0, 0.0), Sample::new(10_000_000, f32::NAN, 0.0, 0.0), s(20.0, 2.0)]);
+        let (out, c) = run(&[
+            s(0.0, 0.0),
+            Sample::new(10_000_000, f32::NAN, 0.0, 0.0),
+            s(20.0, 2.0),
+        ]);
         assert_eq!(c.non_finite, 1);
         assert_eq!(out.len(), 2);
     }

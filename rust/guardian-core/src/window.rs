@@ -45,7 +45,12 @@ impl Windower {
     /// A windower for windows of `window` frames every `hop` frames (`1 <= hop`,
     /// `window <= HISTORY_FRAMES`).
     pub fn new(window: usize, hop: usize) -> Self {
-        Self { frames: HeapRb::new(HISTORY_FRAMES), window, hop: hop.max(1), segment_len: 0 }
+        Self {
+            frames: HeapRb::new(HISTORY_FRAMES),
+            window,
+            hop: hop.max(1),
+            segment_len: 0,
+        }
     }
 
     /// Window length, frames.
@@ -101,14 +106,20 @@ mod tests {
     use super::*;
 
     fn frame(k: i64) -> Frame {
-        Frame { k, acc: [0.0, 0.0, 9.8], gyro: [0.0; 3] }
+        Frame {
+            k,
+            acc: [0.0, 0.0, 9.8],
+            gyro: [0.0; 3],
+        }
     }
 
     #[test]
     fn windows_start_at_the_segment_start_and_every_hop() {
         let mut w = Windower::new(100, 25);
-        let complete: Vec<i64> =
-            (1000..1200).filter(|&k| w.push(&frame(k)).1).map(|k| k - 99).collect();
+        let complete: Vec<i64> = (1000..1200)
+            .filter(|&k| w.push(&frame(k)).1)
+            .map(|k| k - 99)
+            .collect();
         assert_eq!(complete, vec![1000, 1025, 1050, 1075, 1100]);
     }
 
