@@ -1,0 +1,1 @@
+"""Guardian training pipeline (see docs/PREPROCESSING.md and issue 2)."""

@@ -1,0 +1,52 @@
+"""CLI: python -m guardian_train {train,frames,check-data} ..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="guardian_train", description="Guardian training pipeline")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train, convert, evaluate; write report, models and card")
+    t.add_argument("--quick", action="store_true", help="few subjects and epochs (minutes); for tests")
+    t.add_argument("--out", type=Path, default=None, help="run folder (default out/train/{full,quick})")
+    t.add_argument("--install", action="store_true", help="copy the QAT models and card into models/")
+    f = sub.add_parser("frames", help="print the parity CSV of a recording (t_ns,sensor,x,y,z)")
+    f.add_argument("file", type=Path)
+    f.add_argument("--mode", choices=["full", "acc_only"], default="full")
+    f.add_argument("--hop", type=int, default=25)
+    args = ap.parse_args(argv)
+
+    if args.cmd == "frames":
+        from . import preprocessing as pp
+        from .datasets import read_recording
+
+        raw = read_recording(args.file)
+        if args.mode == "full" and raw.gyro_t is None:
+            print("error: full mode needs gyro rows", file=sys.stderr)
+            return 2
+        gt = raw.gyro_t if args.mode == "full" else None
+        gv = raw.gyro_v if args.mode == "full" else None
+        fr, _ = pp.process(raw.acc_t, raw.acc_v, gt, gv, args.mode)
+        sys.stdout.write(pp.frames_csv(fr, args.hop))
+        return 0
+
+    if args.cmd == "train":
+        from .datasets import REPO_ROOT, DatasetError
+        from .train import run
+
+        out = args.out or (REPO_ROOT / "out" / "train" / ("quick" if args.quick else "full"))
+        try:
+            run(args.quick, out, args.install)
+        except DatasetError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

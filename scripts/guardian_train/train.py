@@ -1,0 +1,713 @@
+"""The training run: split, train full and acc_only (float -> QAT), convert, evaluate, report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import model as M
+from . import preprocessing as pp
+from .data import WindowSet, build_windows, load_trials
+from .datasets import REPO_ROOT, datasets_root
+from .metrics import binary_metrics, choose_threshold, roc_curve
+
+SEED = 1234
+FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}
+SHORT = {"full": "full", "acc_only": "acc"}
+KINDS = ("float32", "ptq_int8", "qat_int8")
+TRIGGER_STEP_G = 0.05
+TRIGGER_MAX_G = 2.0
+TRIGGER_COVERAGE = 0.995
+CITATIONS = {
+    "mobifall": (
+        "MobiFall v2.0",
+        "Vavoulas G., Pediaditis M., Chatzaki C., Spanakis E. G., Tsiknakis M., 'The MobiFall Dataset: Fall "
+        "Detection and Classification with a Smartphone', International Journal of Monitoring and Surveillance "
+        "Technologies Research 2(1), 2014. BMI Lab, TEI of Crete.",
+        "Samsung Galaxy S3 in a trouser pocket; acc saturates at +-2 g per axis",
+    ),
+    "sisfall-50hz": (
+        "SisFall v1.0 (resampled to 50 Hz)",
+        "Sucerquia A., Lopez J. D., Vargas-Bonilla J. F., 'SisFall: A Fall and Movement Dataset', Sensors "
+        "17(1):198, 2017. SISTEMIC, Universidad de Antioquia.",
+        "ADXL345 (+-16 g) and ITG3200 at the waist; counts converted to m/s^2 and rad/s",
+    ),
+}
+
+
+@dataclass
+class Config:
+    quick: bool
+    pre_epochs: int
+    qat_epochs: int
+    pre_patience: int = 15
+    qat_patience: int = 10
+    batch: int = 64
+    fall_hop: int = 4
+    adl_keep_sisfall: float = 0.3
+    adl_keep_mobifall: float = 1.0
+    cv_folds: int = 5
+    cv_epochs: int = 15
+    cv_patience: int = 5
+    cv_adl_keep_sisfall: float = 0.15
+    study_epochs: int = 15
+    rep_samples: int = 500
+
+    @staticmethod
+    def make(quick: bool) -> Config:
+        if quick:
+            return Config(quick=True, pre_epochs=4, qat_epochs=2, cv_folds=0, study_epochs=0)
+        return Config(quick=False, pre_epochs=100, qat_epochs=50)
+
+
+def _group(tfs, subj):
+    ds = subj.split(":")[0]
+    if ds == "mobifall":
+        has_adl = any(t.trial.subject == subj and not t.trial.is_fall for t in tfs)
+        return "mobifall_adl" if has_adl else "mobifall_falls_only"
+    return "sisfall_" + ("elderly" if subj.split(":")[1].startswith("SE") else "adult")
+
+
+def split_subjects(tfs, seed: int, quick: bool) -> dict:
+    """Subject-wise split stratified by dataset group; fixed seed. Test ~20%, val ~15%."""
+    subjects = sorted({t.trial.subject for t in tfs})
+    groups: dict[str, list[str]] = {}
+    for s in subjects:
+        groups.setdefault(_group(tfs, s), []).append(s)
+    rng = np.random.default_rng(seed)
+    split = {"train": [], "val": [], "test": []}
+    quick_take = {"mobifall_adl": 3, "mobifall_falls_only": 2, "sisfall_adult": 4, "sisfall_elderly": 1}
+    for g in sorted(groups):
+        members = [str(m) for m in rng.permutation(sorted(groups[g]))]
+        if quick:
+            members = members[: quick_take.get(g, 1)]
+        n = len(members)
+        n_test = max(1, int(round(0.2 * n))) if n >= 3 else 0
+        n_val = max(1, int(round(0.15 * n))) if n >= 3 else 0
+        split["test"] += members[:n_test]
+        split["val"] += members[n_test : n_test + n_val]
+        split["train"] += members[n_test + n_val :]
+    return {k: sorted(v) for k, v in split.items()}
+
+
+def cv_folds(tfs, subjects, k, seed) -> list[list[str]]:
+    groups: dict[str, list[str]] = {}
+    for s in subjects:
+        groups.setdefault(_group(tfs, s), []).append(s)
+    rng = np.random.default_rng(seed + 7)
+    folds = [[] for _ in range(k)]
+    i = 0
+    for g in sorted(groups):
+        for s in rng.permutation(sorted(groups[g])):
+            folds[i % k].append(str(s))
+            i += 1
+    return [sorted(f) for f in folds]
+
+
+def _concat(a: WindowSet, b: WindowSet) -> WindowSet:
+    return WindowSet(
+        np.concatenate([a.acc, b.acc]),
+        np.concatenate([a.gyro, b.gyro]),
+        np.concatenate([a.label, b.label]),
+        np.concatenate([a.trial_idx, b.trial_idx]),
+        np.concatenate([a.band_max_g, b.band_max_g]),
+    )
+
+
+def train_windows(tfs, idx, mode, cfg: Config, rng, adl_keep_sisfall=None) -> WindowSet:
+    mf = [i for i in idx if tfs[i].trial.dataset == "mobifall"]
+    sf = [i for i in idx if tfs[i].trial.dataset != "mobifall"]
+    keep_sf = cfg.adl_keep_sisfall if adl_keep_sisfall is None else adl_keep_sisfall
+    a = build_windows(tfs, mf, mode, fall_hop=cfg.fall_hop, adl_keep=cfg.adl_keep_mobifall, rng=rng)
+    b = build_windows(tfs, sf, mode, fall_hop=cfg.fall_hop, adl_keep=keep_sf, rng=rng)
+    return _concat(a, b)
+
+
+def features_of(ws: WindowSet, mode, rotate_seed=None, clip=False) -> np.ndarray:
+    rot = M.random_rotations(np.random.default_rng(rotate_seed), len(ws)) if rotate_seed is not None else None
+    return M.make_features(ws.acc, ws.gyro, mode, rot, np.ones(len(ws), bool) if clip else None)
+
+
+def trigger_rule(impacts_g: np.ndarray) -> float:
+    """Largest multiple of 0.05 g <= 2.0 g that >= 99.5% of the train+val fall impacts reach."""
+    best = TRIGGER_STEP_G
+    for m in range(1, int(round(TRIGGER_MAX_G / TRIGGER_STEP_G)) + 1):
+        t = round(m * TRIGGER_STEP_G, 2)
+        if (impacts_g >= t).mean() >= TRIGGER_COVERAGE:
+            best = t
+    return best
+
+
+def impact_g(tfs, idx, mode="full") -> np.ndarray:
+    out = []
+    for i in idx:
+        tf = tfs[i]
+        if tf.trial.is_fall:
+            fr = tf.frames[mode]
+            out.append(float(pp.acc_magnitude(fr.acc[tf.impact[mode]]) / pp.G))
+    return np.asarray(out)
+
+
+def per_activity(tfs, ws: WindowSet, scores, thr) -> dict:
+    res = {}
+    acts = np.array([tfs[i].trial.activity for i in ws.trial_idx])
+    pred = scores >= thr
+    for a in sorted(set(acts.tolist())):
+        m = acts == a
+        f = m & (ws.label == 1)
+        d = m & (ws.label == 0)
+        res[a] = {
+            "dataset": tfs[int(ws.trial_idx[m][0])].trial.dataset,
+            "n_fall_windows": int(f.sum()),
+            "fall_recall": float(pred[f].mean()) if f.any() else None,
+            "n_adl_windows": int(d.sum()),
+            "adl_specificity": float((~pred[d]).mean()) if d.any() else None,
+        }
+    return res
+
+
+def _sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def _git_rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    except Exception:
+        return ""
+
+
+def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
+    """Train, convert and evaluate one mode; returns a dict of results."""
+    C = len(pp.channels(mode))
+    rng = np.random.default_rng((SEED, C))
+    tr = train_windows(tfs, split_idx["train"], mode, cfg, rng)
+    va = build_windows(tfs, split_idx["val"], mode)
+    te = build_windows(tfs, split_idx["test"], mode)
+    log(f"[{mode}] windows train {len(tr)} ({int(tr.label.sum())} fall) val {len(va)} ({int(va.label.sum())} fall) "
+        f"test {len(te)} ({int(te.label.sum())} fall)")
+    cw = M.balanced_class_weight(tr.label)
+    xv_rot = features_of(va, mode, rotate_seed=SEED + 1)
+    yv = va.label.astype(np.float32)
+    xv = features_of(va, mode)
+    xt = features_of(te, mode)
+
+    M.set_seeds(SEED)
+    t0 = time.time()
+    fm = M.build_model(C)
+    seq = M.AugSequence(tr, mode, cfg.batch, SEED, class_weight=cw)
+    h_pre, best_pre = M.fit(fm, seq, (xv_rot, yv), cfg.pre_epochs, 1e-3, cfg.pre_patience, f"pre-train {mode}")
+    t_pre = time.time() - t0
+    t0 = time.time()
+    qm = M.quantize_model(fm)
+    seq_q = M.AugSequence(tr, mode, cfg.batch, SEED + 100, class_weight=cw)
+    h_qat, best_qat = M.fit(qm, seq_q, (xv_rot, yv), cfg.qat_epochs, 1e-4, cfg.qat_patience, f"QAT {mode}", reduce_lr=False)
+    t_qat = time.time() - t0
+
+    rep_idx = np.random.default_rng(SEED + 2).choice(len(tr), size=min(cfg.rep_samples, len(tr)), replace=False)
+    rep_x = features_of(tr.subset(np.sort(rep_idx)), mode, rotate_seed=SEED + 3)  # training data only
+    blobs = {
+        "float32": M.convert(fm, C, "float32"),
+        "ptq_int8": M.convert(fm, C, "ptq", rep_x=rep_x),
+        "qat_int8": M.convert(qm, C, "qat"),
+    }
+    files = {}
+    for k, b in blobs.items():
+        fn = f"guardian-{SHORT[mode]}-{k.replace('_', '-')}.tflite"
+        (out / fn).write_bytes(b)
+        files[k] = fn
+
+    rot_seed = SEED + 5
+    xt_rot = features_of(te, mode, rotate_seed=rot_seed)
+    res = {"mode": mode, "channels": pp.channels(mode), "history": {"pretrain": h_pre, "qat": h_qat},
+           "best_epoch": {"pretrain": best_pre + 1, "qat": best_qat + 1},
+           "epochs_run": {"pretrain": len(h_pre["loss"]), "qat": len(h_qat["loss"])},
+           "train_seconds": {"pretrain": t_pre, "qat": t_qat},
+           "windows": {"train": len(tr), "train_fall": int(tr.label.sum()), "val": len(va), "val_fall": int(va.label.sum()),
+                       "test": len(te), "test_fall": int(te.label.sum())},
+           "class_weight": cw, "models": {}, "io": {}, "blobs": blobs, "test_windows": te}
+    for k, b in blobs.items():
+        sv = M.tflite_predict(b, xv, desc=f"val {mode} {k}")
+        thr = choose_threshold(va.label, sv)
+        st = M.tflite_predict(b, xt, desc=f"test {mode} {k}")
+        sr = M.tflite_predict(b, xt_rot, desc=f"test-rot {mode} {k}")
+        io = M.tflite_io(b)
+        res["io"][k] = io
+        res["models"][k] = {
+            "name": f"{mode}/{k}",
+            "mode": mode,
+            "kind": k,
+            "file": files[k],
+            "size_bytes": len(b),
+            "size_kb": len(b) / 1024.0,
+            "sha256": _sha(b),
+            "threshold": thr,
+            "threshold_rule": "max balanced accuracy on validation subjects (unrotated, hop 25)",
+            "test": binary_metrics(te.label, st, thr),
+            "test_rotated": binary_metrics(te.label, sr, thr),
+            "val": binary_metrics(va.label, sv, thr),
+            "per_activity": per_activity(tfs, te, st, thr),
+            "_scores": st,
+        }
+    return res
+
+
+def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed, desc, rotated_test=False) -> dict:
+    """Reduced schedule float model (CV folds and the rotation study), evaluated via its float32 .tflite."""
+    C = len(pp.channels(mode))
+    rng = np.random.default_rng((seed, C, 1))
+    tr = train_windows(tfs, train_idx, mode, cfg, rng, adl_keep_sisfall=cfg.cv_adl_keep_sisfall)
+    va = build_windows(tfs, val_idx, mode)
+    te = build_windows(tfs, test_idx, mode)
+    cw = M.balanced_class_weight(tr.label)
+    M.set_seeds(seed)
+    fm = M.build_model(C)
+    seq = M.AugSequence(tr, mode, cfg.batch, seed, rotate=rotate, class_weight=cw)
+    xv_fit = features_of(va, mode, rotate_seed=seed + 1) if rotate else features_of(va, mode)
+    M.fit(fm, seq, (xv_fit, va.label.astype(np.float32)), cfg.cv_epochs, 1e-3, cfg.cv_patience, desc)
+    b = M.convert(fm, C, "float32")
+    thr = choose_threshold(va.label, M.tflite_predict(b, features_of(va, mode)))
+    out = {"threshold": thr, "n_train_windows": len(tr),
+           "test": binary_metrics(te.label, M.tflite_predict(b, features_of(te, mode)), thr)}
+    if rotated_test:
+        out["test_rotated"] = binary_metrics(te.label, M.tflite_predict(b, features_of(te, mode, rotate_seed=SEED + 5)), thr)
+    return out
+
+
+def run(quick: bool, out: Path, install: bool, log=print) -> dict:
+    t_start = time.time()
+    cfg = Config.make(quick)
+    out.mkdir(parents=True, exist_ok=True)
+    root = datasets_root()
+    tfs, unreadable, counters = load_trials(root, REPO_ROOT / "out" / "cache")
+    if unreadable:
+        log(f"WARNING: {len(unreadable)} unreadable trials (listed in the report)")
+    split = split_subjects(tfs, SEED, quick)
+    sidx = {k: [i for i, t in enumerate(tfs) if t.trial.subject in set(v)] for k, v in split.items()}
+    log(f"split: train {len(split['train'])} val {len(split['val'])} test {len(split['test'])} subjects; test = {split['test']}")
+
+    trig_imp = impact_g(tfs, sidx["train"] + sidx["val"])
+    trigger_g = trigger_rule(trig_imp)
+    test_imp = impact_g(tfs, sidx["test"])
+    trigger = {
+        "trigger_g": trigger_g,
+        "rule": f"largest multiple of {TRIGGER_STEP_G} g <= {TRIGGER_MAX_G} g reached by >= {TRIGGER_COVERAGE*100:.1f}% "
+        "of the train+validation fall impacts (impact = frame of largest |a|, full-mode frames)",
+        "n_train_val_falls": int(len(trig_imp)),
+        "train_val_falls_below": int((trig_imp < trigger_g).sum()),
+        "n_test_falls": int(len(test_imp)),
+        "test_falls_missed": int((test_imp < trigger_g).sum()),
+    }
+    log(f"trigger_g = {trigger_g} g; test falls the trigger misses: {trigger['test_falls_missed']}/{len(test_imp)}")
+
+    results = {}
+    timings = {}
+    for mode in pp.MODES:
+        t0 = time.time()
+        results[mode] = train_mode(mode, tfs, sidx, cfg, out, log)
+        timings[f"train_{mode}"] = time.time() - t0
+        # trigger-gated window metrics
+        te = results[mode]["test_windows"]
+        gate = te.band_max_g >= trigger_g
+        for mres in results[mode]["models"].values():
+            s = mres["_scores"]
+            mres["test_gated"] = binary_metrics(te.label[gate], s[gate], mres["threshold"])
+            s_sys = np.where(gate, s, 0.0)
+            mres["test_system"] = binary_metrics(te.label, s_sys, mres["threshold"])
+        q = results[mode]["models"]["qat_int8"]["test"]
+        log(f"[{mode}] QAT int8 test: acc {q['accuracy']:.4f} recall {q['fall_recall']:.4f} spec {q['adl_specificity']:.4f}")
+
+    cv = None
+    if cfg.cv_folds:
+        t0 = time.time()
+        all_subj = sorted({t.trial.subject for t in tfs})
+        folds = cv_folds(tfs, all_subj, cfg.cv_folds, SEED)
+        cv = {"folds": [], "schedule": f"float32 only, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, "
+              f"SisFall ADL windows kept {cfg.cv_adl_keep_sisfall:.0%}; val fold = next fold (early stopping and threshold)"}
+        for f in range(cfg.cv_folds):
+            test_s, val_s = set(folds[f]), set(folds[(f + 1) % cfg.cv_folds])
+            tr_i = [i for i, t in enumerate(tfs) if t.trial.subject not in test_s | val_s]
+            va_i = [i for i, t in enumerate(tfs) if t.trial.subject in val_s]
+            te_i = [i for i, t in enumerate(tfs) if t.trial.subject in test_s]
+            r = reduced_float_run(tfs, tr_i, va_i, te_i, "full", cfg, True, SEED + 10 + f, f"CV fold {f + 1}/{cfg.cv_folds}")
+            r["test_subjects"] = sorted(test_s)
+            cv["folds"].append(r)
+        for key in ("accuracy", "fall_recall", "adl_specificity", "f1", "roc_auc", "balanced_accuracy"):
+            v = np.array([fr["test"][key] for fr in cv["folds"]], float)
+            cv[key] = {"mean": float(np.nanmean(v)), "std": float(np.nanstd(v))}
+        timings["cv"] = time.time() - t0
+
+    study = None
+    if cfg.study_epochs:
+        t0 = time.time()
+        study = {"schedule": f"float32, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, same split; "
+                 "test windows rotated by one fixed random rotation each"}
+        for name, rot in (("with_rotation_aug", True), ("without_rotation_aug", False)):
+            study[name] = reduced_float_run(tfs, sidx["train"], sidx["val"], sidx["test"], "full", cfg, rot, SEED + 50,
+                                            f"rotation study ({name})", rotated_test=True)
+        timings["rotation_study"] = time.time() - t0
+
+    timings["total"] = time.time() - t_start
+    report = make_report(tfs, split, trigger, results, cv, study, unreadable, counters, cfg, timings)
+    write_outputs(out, report, results, tfs)
+    card = make_card(report, results, split, trigger, cfg)
+    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    for mode in pp.MODES:
+        (out / FILES[mode]).write_bytes(results[mode]["blobs"]["qat_int8"])
+    (out / "MODEL_CARD.md").write_text(card_markdown(card, report))
+    if install:
+        dst = REPO_ROOT / "models"
+        dst.mkdir(exist_ok=True)
+        for fn in (*FILES.values(), "model_card.json", "MODEL_CARD.md"):
+            shutil.copyfile(out / fn, dst / fn)
+        log(f"installed models and card into {dst}")
+    log(f"total wall time {timings['total']:.0f} s; outputs in {out}")
+    return report
+
+
+def make_report(tfs, split, trigger, results, cv, study, unreadable, counters, cfg, timings) -> dict:
+    models = []
+    for mode in pp.MODES:
+        for k in KINDS:
+            m = {kk: vv for kk, vv in results[mode]["models"][k].items() if not kk.startswith("_")}
+            models.append(m)
+    diffs = {}
+    targets = {}
+    for mode in pp.MODES:
+        r = results[mode]["models"]
+        q, p, f = r["qat_int8"]["test"], r["ptq_int8"]["test"], r["float32"]["test"]
+        diffs[mode] = {
+            "qat_minus_ptq": {k: q[k] - p[k] for k in ("accuracy", "fall_recall", "adl_specificity", "balanced_accuracy", "f1", "roc_auc")},
+            "qat_minus_float32": {k: q[k] - f[k] for k in ("accuracy", "fall_recall", "adl_specificity", "balanced_accuracy", "f1", "roc_auc")},
+        }
+        targets[mode] = {
+            "qat_fall_recall_ge_98": q["fall_recall"] >= 0.98,
+            "qat_adl_specificity_ge_98": q["adl_specificity"] >= 0.98,
+            "qat_within_0.5pt_of_float32_accuracy": abs(q["accuracy"] - f["accuracy"]) <= 0.005,
+            "qat_balanced_acc_ge_ptq": q["balanced_accuracy"] >= p["balanced_accuracy"],
+            "qat_size_le_32kb": r["qat_int8"]["size_bytes"] <= 32 * 1024,
+        }
+    n_trials = {}
+    for t in tfs:
+        key = f"{t.trial.dataset}/{'fall' if t.trial.is_fall else 'adl'}"
+        n_trials[key] = n_trials.get(key, 0) + 1
+    return {
+        "quick_mode": cfg.quick,
+        "config": {k: v for k, v in cfg.__dict__.items()},
+        "seed": SEED,
+        "git_commit": _git_rev(),
+        "host": {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()},
+        "preprocessing_version": pp.PREPROCESSING_VERSION,
+        "split": split,
+        "n_trials": n_trials,
+        "unreadable": {"count": len(unreadable), "files": unreadable},
+        "ingest_counters": counters,
+        "trigger": trigger,
+        "models": models,
+        "differences": diffs,
+        "targets": targets,
+        "training": {mode: {kk: results[mode][kk] for kk in ("best_epoch", "epochs_run", "train_seconds", "windows", "class_weight")}
+                     for mode in pp.MODES},
+        "io": {mode: results[mode]["io"] for mode in pp.MODES},
+        "cross_validation": cv,
+        "rotation_study": study,
+        "timings_seconds": timings,
+    }
+
+
+def _plots(out: Path, report, results, tfs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    for r, mode in enumerate(pp.MODES):
+        for c, ph in enumerate(("pretrain", "qat")):
+            h = results[mode]["history"][ph]
+            ax = axes[r][c]
+            ax.plot(h["loss"], label="train loss (weighted, augmented)")
+            ax.plot(h["val_loss"], label="val loss (rotated)")
+            ax.set_title(f"{mode} {ph}")
+            ax.set_xlabel("epoch")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "training_curves.png", dpi=90)
+    plt.close(fig)
+
+    for mode in pp.MODES:
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+        for ax, k in zip(axes, KINDS):
+            t = results[mode]["models"][k]["test"]
+            cm = np.array([[t["tn"], t["fp"]], [t["fn"], t["tp"]]])
+            ax.imshow(cm, cmap="Blues")
+            for (i, j), v in np.ndenumerate(cm):
+                ax.text(j, i, str(v), ha="center", va="center", color="black")
+            ax.set_xticks([0, 1], ["pred ADL", "pred fall"])
+            ax.set_yticks([0, 1], ["ADL", "fall"])
+            ax.set_title(f"{mode} {k} (thr {results[mode]['models'][k]['threshold']:.3f})", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / f"confusion_{mode}.png", dpi=90)
+        plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, mode in zip(axes, pp.MODES):
+        te = results[mode]["test_windows"]
+        for k in KINDS:
+            fpr, tpr = roc_curve(te.label, results[mode]["models"][k]["_scores"])
+            ax.plot(fpr, tpr, label=f"{k} AUC {results[mode]['models'][k]['test']['roc_auc']:.4f}")
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_xlabel("false positive rate (ADL windows)")
+        ax.set_ylabel("fall recall")
+        ax.set_title(f"ROC {mode} (held-out test subjects)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "roc.png", dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(2, 1, figsize=(14, 8))
+    for ax, mode in zip(axes, pp.MODES):
+        pa = results[mode]["models"]["qat_int8"]["per_activity"]
+        names = sorted(pa)
+        vals, cols = [], []
+        for a in names:
+            v = pa[a]["fall_recall"] if pa[a]["fall_recall"] is not None else pa[a]["adl_specificity"]
+            vals.append(v if v is not None else 0)
+            cols.append("tab:red" if pa[a]["fall_recall"] is not None else "tab:blue")
+        ax.bar(range(len(names)), vals, color=cols)
+        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        ax.set_ylim(0.5, 1.01)
+        ax.set_title(f"{mode} QAT int8: per-activity recall (red: fall windows of fall trials, blue: ADL trials)")
+    fig.tight_layout()
+    fig.savefig(out / "per_activity_recall.png", dpi=90)
+    plt.close(fig)
+
+
+def _fmt(v, pct=True):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "n/a"
+    return f"{100 * v:.2f}" if pct else f"{v:.4f}"
+
+
+def write_outputs(out: Path, report, results, tfs):
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    _plots(out, report, results, tfs)
+    L = []
+    L.append(f"# Guardian training report{' (QUICK MODE: few subjects and epochs, not for release)' if report['quick_mode'] else ''}\n")
+    L.append(f"git commit `{report['git_commit']}`, seed {report['seed']}, preprocessing_version {report['preprocessing_version']}, "
+             f"total wall time {report['timings_seconds']['total']:.0f} s on {report['host']['cpus']} CPUs.\n")
+    L.append("All metrics below are computed by running the `.tflite` files through `ai_edge_litert.interpreter.Interpreter` "
+             "on windows of held-out **test subjects** (window level, hop 25 aligned as in docs/PREPROCESSING.md, ambiguous "
+             "windows excluded, original sensor orientation). Thresholds were chosen on validation subjects only.\n")
+    s = report["split"]
+    L.append("## Split (subject-wise, seed fixed)\n")
+    for k in ("train", "val", "test"):
+        L.append(f"- **{k}** ({len(s[k])}): {', '.join(s[k])}")
+    L.append(f"\nTrials: {report['n_trials']}. Unreadable trials: **{report['unreadable']['count']}**"
+             + ("".join(f"\n  - {u['trial']}: {u['error']}" for u in report["unreadable"]["files"])) + "\n")
+    L.append(f"Ingest counters (all trials): `{json.dumps(report['ingest_counters'])}`\n")
+    L.append("## Held-out test metrics (window level)\n")
+    L.append("| model | size KB | threshold | accuracy % | fall recall % | ADL specificity % | balanced acc % | F1 % | ROC AUC | n fall / n ADL |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for m in report["models"]:
+        t = m["test"]
+        L.append(f"| {m['name']} | {m['size_kb']:.1f} | {m['threshold']:.4f} | {_fmt(t['accuracy'])} | {_fmt(t['fall_recall'])} | "
+                 f"{_fmt(t['adl_specificity'])} | {_fmt(t['balanced_accuracy'])} | {_fmt(t['f1'])} | {_fmt(t['roc_auc'], False)} | "
+                 f"{t['n_fall']} / {t['n_adl']} |")
+    L.append("\n### Differences (percentage points)\n")
+    L.append("| mode | QAT - PTQ acc | QAT - PTQ bal. acc | QAT - float32 acc | QAT - float32 bal. acc | QAT - float32 AUC |")
+    L.append("|---|---|---|---|---|---|")
+    for mode, d in report["differences"].items():
+        L.append(f"| {mode} | {100*d['qat_minus_ptq']['accuracy']:+.2f} | {100*d['qat_minus_ptq']['balanced_accuracy']:+.2f} | "
+                 f"{100*d['qat_minus_float32']['accuracy']:+.2f} | {100*d['qat_minus_float32']['balanced_accuracy']:+.2f} | "
+                 f"{d['qat_minus_float32']['roc_auc']:+.4f} |")
+    tr = report["trigger"]
+    L.append(f"\n## Impact trigger\n\n`trigger_g = {tr['trigger_g']}` g. Rule: {tr['rule']}. Train+val falls below it: "
+             f"{tr['train_val_falls_below']}/{tr['n_train_val_falls']}. **Test falls the trigger would miss: "
+             f"{tr['test_falls_missed']}/{tr['n_test_falls']}.**\n")
+    L.append("Window metrics restricted to trigger-gated windows (band max |a| >= trigger_g; what the engine runs the model on), "
+             "and system-level metrics over all test windows (a window the trigger does not open counts as predicted ADL):\n")
+    L.append("| model | gated n fall / n ADL | gated recall % | gated specificity % | system recall % | system specificity % | system accuracy % |")
+    L.append("|---|---|---|---|---|---|---|")
+    for m in report["models"]:
+        g, sy = m["test_gated"], m["test_system"]
+        L.append(f"| {m['name']} | {g['n_fall']} / {g['n_adl']} | {_fmt(g['fall_recall'])} | {_fmt(g['adl_specificity'])} | "
+                 f"{_fmt(sy['fall_recall'])} | {_fmt(sy['adl_specificity'])} | {_fmt(sy['accuracy'])} |")
+    L.append("\n## Targets (QAT int8, held-out test subjects)\n")
+    for mode, t in report["targets"].items():
+        for k, v in t.items():
+            L.append(f"- {mode} {k}: **{'met' if v else 'MISSED'}**")
+    L.append(TARGET_NOTE)
+    L.append("\n## Per-activity recall (QAT int8)\n")
+    for mode in pp.MODES:
+        pa = next(m for m in report["models"] if m["name"] == f"{mode}/qat_int8")["per_activity"]
+        L.append(f"\n**{mode}** (fall windows: recall; ADL windows: specificity)\n")
+        L.append("| activity | dataset | n fall win | fall recall % | n ADL win | ADL specificity % |")
+        L.append("|---|---|---|---|---|---|")
+        for a, v in sorted(pa.items()):
+            L.append(f"| {a} | {v['dataset']} | {v['n_fall_windows']} | {_fmt(v['fall_recall'])} | {v['n_adl_windows']} | {_fmt(v['adl_specificity'])} |")
+    cv = report["cross_validation"]
+    L.append("\n## Leave-subjects-out cross-validation\n")
+    if cv:
+        L.append(f"{len(cv['folds'])} folds over all subjects ({cv['schedule']}); float32 .tflite evaluated on each held-out fold:\n")
+        L.append("| fold | test subjects | accuracy % | fall recall % | ADL specificity % | ROC AUC |")
+        L.append("|---|---|---|---|---|---|")
+        for i, f in enumerate(cv["folds"]):
+            t = f["test"]
+            L.append(f"| {i+1} | {len(f['test_subjects'])} | {_fmt(t['accuracy'])} | {_fmt(t['fall_recall'])} | {_fmt(t['adl_specificity'])} | {_fmt(t['roc_auc'], False)} |")
+        L.append(f"| mean +- std | | {100*cv['accuracy']['mean']:.2f} +- {100*cv['accuracy']['std']:.2f} | "
+                 f"{100*cv['fall_recall']['mean']:.2f} +- {100*cv['fall_recall']['std']:.2f} | "
+                 f"{100*cv['adl_specificity']['mean']:.2f} +- {100*cv['adl_specificity']['std']:.2f} | "
+                 f"{cv['roc_auc']['mean']:.4f} +- {cv['roc_auc']['std']:.4f} |")
+    else:
+        L.append("Not run in quick mode.")
+    st = report["rotation_study"]
+    L.append("\n## Effect of rotation augmentation\n")
+    if st:
+        L.append(f"{st['schedule']}.\n")
+        L.append("| training | test acc % (original) | bal. acc % (original) | test acc % (rotated) | bal. acc % (rotated) | recall % (rotated) | spec % (rotated) |")
+        L.append("|---|---|---|---|---|---|---|")
+        for name in ("with_rotation_aug", "without_rotation_aug"):
+            a, r = st[name]["test"], st[name]["test_rotated"]
+            L.append(f"| {name} | {_fmt(a['accuracy'])} | {_fmt(a['balanced_accuracy'])} | {_fmt(r['accuracy'])} | {_fmt(r['balanced_accuracy'])} | "
+                     f"{_fmt(r['fall_recall'])} | {_fmt(r['adl_specificity'])} |")
+        L.append("\nMain models on randomly rotated test windows (same rotations):\n")
+        for m in report["models"]:
+            r = m["test_rotated"]
+            L.append(f"- {m['name']}: accuracy {_fmt(r['accuracy'])} %, recall {_fmt(r['fall_recall'])} %, specificity {_fmt(r['adl_specificity'])} %")
+    else:
+        L.append("Not run in quick mode.")
+    L.append("\n## Training\n")
+    for mode, t in report["training"].items():
+        L.append(f"- {mode}: windows {t['windows']}, class weights {t['class_weight']}, epochs run {t['epochs_run']} "
+                 f"(best {t['best_epoch']}), seconds {{pretrain: {t['train_seconds']['pretrain']:.0f}, qat: {t['train_seconds']['qat']:.0f}}}")
+    L.append(f"- wall time per stage (s): {json.dumps({k: round(v) for k, v in report['timings_seconds'].items()})}")
+    L.append(f"- converted tensors/ops: {json.dumps(report['io'])}")
+    L.append(METHOD_NOTE)
+    L.append("\nPlots: `training_curves.png`, `confusion_full.png`, `confusion_acc_only.png`, `roc.png`, `per_activity_recall.png`.\n")
+    (out / "report.md").write_text("\n".join(L) + "\n")
+
+
+TARGET_NOTE = """
+If a target is marked MISSED it is reported as measured; nothing was tuned on the test subjects to reach
+it. The main limits: window-level labels are strict (only windows whose band [40, 80) holds the impact
+are falls, and ADL windows include the walking/lying before and after each fall, plus vigorous ADLs such
+as jumping, jogging and SisFall's D-codes with sit-down impacts), MobiFall's accelerometer saturates at
++-2 g per axis, and SisFall is worn at the waist while the target is a phone in a pocket.
+"""
+
+METHOD_NOTE = """
+## Method
+
+- Preprocessing: docs/PREPROCESSING.md v1 (ingest rules, 50 Hz linear resampling on t_k = k * 20 ms,
+  fusion by k, features clipped to [-1, 1]); windows of 100 frames, impact = frame of largest |a| in a fall
+  trial; window labels fall / ambiguous (excluded) / ADL via the band [40, 80).
+- Training windows: every 4th start whose band contains the impact (denser than hop 25, for fall
+  augmentation), ADL windows at hop 25 (all MobiFall ADL windows, a seeded 30% of SisFall ADL windows for
+  time). Each batch: a uniform random 3-D rotation per window (same rotation on acc and gyro, applied to
+  the grid values before feature computation) and, for 30% of windows, per-axis acc clipping at +-2 g.
+- Model: Conv2D(16,(7,1))-MaxPool(2)-Conv2D(24,(5,1))-MaxPool(2)-Conv2D(32,(5,1))-MaxPool(5)-Dense(16)-Dense(1,
+  sigmoid) over [1,100,1,C]. Pre-train Adam 1e-3, batch 64, balanced class weights, early stopping on
+  validation loss (patience 15, best weights restored), ReduceLROnPlateau(0.5, patience 5), up to 100
+  epochs. QAT: tfmot quantize_model, Adam 1e-4, up to 50 epochs, patience 10, class weights kept.
+  Validation loss is measured on validation windows rotated by fixed random rotations.
+- Conversion: float32; PTQ int8 with 500 (rotated) training windows as representative dataset; QAT int8.
+  Static batch 1, int8 input/output for the int8 models.
+- Rerun noise: seeds fixed (python, numpy, TF; TF_DETERMINISTIC_OPS=1, op determinism enabled) and the
+  augmentation RNG is keyed by (seed, epoch, batch); on the same machine and library versions a rerun is
+  expected to reproduce the metrics (we observed identical quick-mode results on reruns); across
+  machines/BLAS builds expect differences of the order of 0.5 points.
+"""
+
+
+def make_card(report, results, split, trigger, cfg) -> dict:
+    models = {}
+    for mode in pp.MODES:
+        m = results[mode]["models"]["qat_int8"]
+        io = results[mode]["io"]["qat_int8"]
+        metrics = {k: m["test"][k] for k in ("accuracy", "fall_recall", "adl_specificity", "balanced_accuracy", "f1", "roc_auc", "n_fall", "n_adl")}
+        metrics["trigger_gated"] = {k: m["test_gated"][k] for k in ("fall_recall", "adl_specificity", "accuracy", "n_fall", "n_adl")}
+        metrics["system"] = {k: m["test_system"][k] for k in ("fall_recall", "adl_specificity", "accuracy")}
+        models[mode] = {
+            "file": FILES[mode],
+            "channels": pp.channels(mode),
+            "requires_gyro": mode == "full",
+            "input": {"shape": io["input"]["shape"], "dtype": io["input"]["dtype"], "scale": io["input"]["scale"], "zero_point": io["input"]["zero_point"]},
+            "output": {"shape": io["output"]["shape"], "dtype": io["output"]["dtype"], "scale": io["output"]["scale"], "zero_point": io["output"]["zero_point"]},
+            "threshold": m["threshold"],
+            "threshold_rule": m["threshold_rule"],
+            "size_bytes": m["size_bytes"],
+            "sha256": m["sha256"],
+            "metrics": metrics,
+            "metrics_scope": "held-out test subjects, window level, hop 25, ambiguous windows excluded, QAT int8 via LiteRT",
+        }
+    used = {t.split(":")[0] for k in split for t in split[k]}
+    td = []
+    for ds, key in (("mobifall", "mobifall"), ("sisfall", "sisfall-50hz")):
+        if ds in used:
+            name, cit, note = CITATIONS[key]
+            td.append({"name": name, "citation": cit, "notes": note,
+                       "subjects": sorted(s for k in split for s in split[k] if s.startswith(ds + ":"))})
+    return {
+        "schema_version": 1,
+        "preprocessing_version": pp.PREPROCESSING_VERSION,
+        "sample_rate_hz": pp.SAMPLE_RATE_HZ,
+        "window_frames": pp.WINDOW,
+        "hop_frames": pp.HOP,
+        "band": list(pp.BAND),
+        "trigger_g": trigger["trigger_g"],
+        "trigger_rule": trigger["rule"],
+        "trigger_test_falls_missed": f"{trigger['test_falls_missed']}/{trigger['n_test_falls']}",
+        "models": models,
+        "units": {
+            "acc": "m/s^2 including gravity, Android device frame; feature = clip(a / (4 * 9.80665))",
+            "gyro": "rad/s, Android device frame; feature = clip(w / 10)",
+            "norm": "sqrt(x^2 + y^2 + z^2) before clipping",
+            "score": "dequantized output = (q - zero_point) * scale, probability of fall in [0, 1]",
+            "time": "int64 ns sensor clock; grid t_k = k * 20 ms",
+        },
+        "training_data": td,
+        "split": split,
+        "quick_mode": cfg.quick,
+        "seed": SEED,
+        "git_commit": report["git_commit"],
+        "full_run_seconds": report["timings_seconds"]["total"],
+    }
+
+
+def card_markdown(card, report) -> str:
+    L = ["# Guardian model card", ""]
+    if card["quick_mode"]:
+        L += ["**QUICK MODE MODELS** (few subjects, few epochs): for runtime testing only, not for release.", ""]
+    L += [f"Generated by `python -m guardian_train train` (git `{card['git_commit']}`, seed {card['seed']}). "
+          "Machine-readable: `model_card.json`. Full report: the run folder's `report.md`.", "",
+          f"- Preprocessing: docs/PREPROCESSING.md version {card['preprocessing_version']}: {card['sample_rate_hz']} Hz grid, "
+          f"windows of {card['window_frames']} frames (2 s), hop {card['hop_frames']}, band {card['band']}.",
+          f"- Impact trigger: `trigger_g = {card['trigger_g']}` g ({card['trigger_rule']}); test falls it misses: {card['trigger_test_falls_missed']}.",
+          "- Units: " + "; ".join(f"{k}: {v}" for k, v in card["units"].items()), ""]
+    L += ["| model | file | channels | gyro required | input scale / zp | output scale / zp | threshold | size | test acc % | fall recall % | ADL spec % | AUC |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for mode, m in card["models"].items():
+        mt = m["metrics"]
+        L.append(f"| {mode} | `{m['file']}` | {', '.join(m['channels'])} | {m['requires_gyro']} | {m['input']['scale']:.6g} / {m['input']['zero_point']} | "
+                 f"{m['output']['scale']:.6g} / {m['output']['zero_point']} | {m['threshold']:.4f} | {m['size_bytes']} B | "
+                 f"{100*mt['accuracy']:.2f} | {100*mt['fall_recall']:.2f} | {100*mt['adl_specificity']:.2f} | {mt['roc_auc']:.4f} |")
+    L += ["", "Metrics: " + card["models"]["full"]["metrics_scope"] + ".", "", "## Training data", ""]
+    for d in card["training_data"]:
+        L.append(f"- **{d['name']}** ({d['notes']}): {d['citation']} Subjects used: {len(d['subjects'])}.")
+    L += ["", "## Split (subject-wise)", ""]
+    for k, v in card["split"].items():
+        L.append(f"- {k}: {', '.join(v)}")
+    L += ["", "## Targets", ""]
+    for mode, t in report["targets"].items():
+        L.append(f"- {mode}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in t.items()))
+    L.append("")
+    return "\n".join(L)
