@@ -1,0 +1,58 @@
+# Guardian: the two commands a newcomer runs are `make demo` and `make test`.
+# Each sets itself up on first run (LiteRT library, Python venv, datasets) into ignored
+# folders (.cache/, .venv/, target/).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+LITERT := .cache/litert/libLiteRt.so
+VENV := .venv
+PY := $(VENV)/bin/python
+GUARDIAN := target/release/guardian
+export GUARDIAN_LITERT_LIB := $(CURDIR)/$(LITERT)
+export GUARDIAN_BIN := $(CURDIR)/$(GUARDIAN)
+
+.PHONY: demo test test-rust test-python lint bench train train-quick eval litert venv datasets fmt
+
+## The main job: a synthetic day through the shipped model, detections against the truth.
+demo: $(LITERT)
+	$(CARGO) run --release -q -p guardian-cli -- demo
+
+## Every test: Rust (unit, property, integration on the real runtime and model), Python
+## (preprocessing, readers, quick training end to end), cross-language parity, linters.
+test: lint test-rust test-python
+
+lint: venv
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -q -- -D warnings
+	$(PY) -m ruff check scripts tests
+
+test-rust: $(LITERT)
+	$(CARGO) test --release --workspace
+
+test-python: venv datasets $(LITERT)
+	$(CARGO) build --release -q -p guardian-cli
+	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity
+
+bench: $(LITERT)
+	$(CARGO) run --release -q -p guardian-cli -- bench
+
+## Train the shipped models (full run, about 30 min on 2 cores) and install them in models/.
+train: venv datasets
+	cd scripts && ../$(PY) -m guardian_train train --install
+
+train-quick: venv datasets
+	cd scripts && ../$(PY) -m guardian_train train --quick
+
+litert: $(LITERT)
+$(LITERT):
+	bash scripts/fetch_litert.sh
+
+venv:
+	bash scripts/setup_venv.sh
+
+datasets:
+	bash scripts/extract_datasets.sh
+
+fmt:
+	$(CARGO) fmt --all
+	$(PY) -m ruff format scripts tests

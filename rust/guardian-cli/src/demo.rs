@@ -1,0 +1,245 @@
+//! `guardian demo`: a synthetic day through the shipped model, compared with the truth.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+use guardian_core::{Engine, Event, Sample, Sensor, SensorSet};
+use guardian_synth::{synthetic_day, Recording};
+use serde::Serialize;
+
+use crate::bundle::{load_config, load_litert, ModelBundle};
+use crate::EngineArgs;
+
+/// A detected impact within this of a true fall's impact is that fall, ns.
+pub const MATCH_TOLERANCE_NS: i64 = 1_500_000_000;
+
+/// Phones deliver sensor events in batches; the demo pushes this much at a time, ns.
+const BATCH_NS: i64 = 200_000_000;
+
+/// A detection compared with the truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detection {
+    /// Impact instant, s from the start of the day.
+    pub impact_s: f64,
+    /// Alert latency after the true (or detected) impact, s.
+    pub latency_s: f64,
+    /// Model score.
+    pub score: f32,
+    /// The activity the truth has at the detected impact.
+    pub activity: String,
+    /// Whether it matches a true fall.
+    pub true_fall: bool,
+}
+
+/// Per-activity truth and false alarms.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ActivityRow {
+    /// Times the activity occurs.
+    pub count: usize,
+    /// Total time, s.
+    pub seconds: f64,
+    /// Falls of this kind detected (falls only).
+    pub detected: usize,
+    /// False alarms during this activity.
+    pub false_alarms: usize,
+}
+
+/// The outcome of matching events against the truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Hours of recording.
+    pub hours: f64,
+    /// True falls.
+    pub falls: usize,
+    /// True falls detected.
+    pub falls_detected: usize,
+    /// Detections that match no fall.
+    pub false_alarms: usize,
+    /// False alarms per hour of non-fall time.
+    pub false_alarms_per_hour: f64,
+    /// Per activity.
+    pub activities: BTreeMap<String, ActivityRow>,
+    /// Every detection.
+    pub detections: Vec<Detection>,
+}
+
+/// Feeds a recording to an engine the way a phone would: interleaved batches in time order.
+pub fn feed(engine: &mut Engine, rec: &Recording, mut on_event: impl FnMut(Event)) -> Result<()> {
+    let (mut i, mut j) = (0, 0);
+    let mut until = rec.acc.first().map_or(0, |s| s.t_ns);
+    let take = |v: &[Sample], from: usize, until: i64| {
+        from + v[from..].partition_point(|s| s.t_ns < until)
+    };
+    while i < rec.acc.len() || j < rec.gyro.len() {
+        until += BATCH_NS;
+        let (ni, nj) = (take(&rec.acc, i, until), take(&rec.gyro, j, until));
+        engine.push(Sensor::Acc, &rec.acc[i..ni])?;
+        engine.push(Sensor::Gyro, &rec.gyro[j..nj])?;
+        (i, j) = (ni, nj);
+        engine.drain_events().for_each(&mut on_event);
+    }
+    engine.finish()?;
+    engine.drain_events().for_each(&mut on_event);
+    Ok(())
+}
+
+/// Matches fall events against the truth of `rec`.
+pub fn compare(rec: &Recording, events: &[Event]) -> Comparison {
+    let start = rec.truth.first().map_or(0, |t| t.start_ns);
+    let mut activities: BTreeMap<String, ActivityRow> = BTreeMap::new();
+    let mut fall_time = 0.0;
+    for span in &rec.truth {
+        let row = activities
+            .entry(span.activity.name().to_string())
+            .or_default();
+        row.count += 1;
+        let secs = (span.end_ns - span.start_ns) as f64 * 1e-9;
+        row.seconds += secs;
+        if span.activity.is_fall() {
+            fall_time += secs;
+        }
+    }
+    let mut matched = vec![false; rec.truth.len()];
+    let mut detections = Vec::new();
+    for e in events {
+        let Event::Fall {
+            impact_t_ns,
+            confirmed_t_ns,
+            score,
+            ..
+        } = *e
+        else {
+            continue;
+        };
+        let hit = rec.truth.iter().enumerate().find(|(i, s)| {
+            !matched[*i]
+                && s.impact_ns
+                    .is_some_and(|t| (t - impact_t_ns).abs() <= MATCH_TOLERANCE_NS)
+        });
+        let (activity, true_fall, impact) = match hit {
+            Some((i, s)) => {
+                matched[i] = true;
+                (s.activity.name(), true, s.impact_ns.unwrap_or(impact_t_ns))
+            }
+            None => {
+                let name = rec
+                    .span_at(impact_t_ns)
+                    .map_or("unknown", |s| s.activity.name());
+                (name, false, impact_t_ns)
+            }
+        };
+        let row = activities.entry(activity.to_string()).or_default();
+        if true_fall {
+            row.detected += 1;
+        } else {
+            row.false_alarms += 1;
+        }
+        detections.push(Detection {
+            impact_s: (impact_t_ns - start) as f64 * 1e-9,
+            latency_s: (confirmed_t_ns - impact) as f64 * 1e-9,
+            score,
+            activity: activity.to_string(),
+            true_fall,
+        });
+    }
+    let hours = rec.duration_s() / 3600.0;
+    let false_alarms = detections.iter().filter(|d| !d.true_fall).count();
+    Comparison {
+        hours,
+        falls: rec.falls().count(),
+        falls_detected: detections.iter().filter(|d| d.true_fall).count(),
+        false_alarms,
+        false_alarms_per_hour: false_alarms as f64 / (hours - fall_time / 3600.0).max(1e-9),
+        activities,
+        detections,
+    }
+}
+
+/// Runs `guardian demo`.
+pub fn run(
+    args: &EngineArgs,
+    seed: u64,
+    falls: usize,
+    sensors: SensorSet,
+    json: bool,
+    write: Option<&Path>,
+) -> Result<()> {
+    let bundle = ModelBundle::load(args.model.as_deref())?;
+    let config = load_config(args.config.as_deref())?;
+    let lib = load_litert(args.litert.as_deref())?;
+    let mut engine = bundle.engine(&lib, sensors, &config)?;
+    let t0 = Instant::now();
+    let rec = synthetic_day(seed, falls).render();
+    let gen_s = t0.elapsed().as_secs_f64();
+    if let Some(path) = write {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        crate::recording::write_recording(&mut out, &rec.acc, &rec.gyro)?;
+    }
+    let mut events = Vec::new();
+    let t1 = Instant::now();
+    feed(&mut engine, &rec, |e| events.push(e))?;
+    let run_s = t1.elapsed().as_secs_f64();
+    let cmp = compare(&rec, &events);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&cmp)?);
+        return Ok(());
+    }
+    let stats = engine.stats();
+    println!(
+        "Synthetic day (seed {seed}): {:.1} h, {} accelerometer + {} gyroscope samples at ~100 Hz, generated in {gen_s:.1} s",
+        cmp.hours,
+        rec.acc.len(),
+        rec.gyro.len()
+    );
+    println!(
+        "Engine ({} model, {}): {:.2} s for the day ({:.0}x real time); {} windows, {} passed the impact trigger, {} model runs",
+        match sensors { SensorSet::Full => "acc+gyro", SensorSet::AccOnly => "acc-only" },
+        bundle.origin,
+        run_s,
+        cmp.hours * 3600.0 / run_s,
+        stats.detector.windows,
+        stats.detector.triggered,
+        stats.detector.scored
+    );
+    println!();
+    println!(
+        "{:<18} {:>6} {:>10} {:>9} {:>13}",
+        "activity", "times", "minutes", "detected", "false alarms"
+    );
+    for (name, row) in &cmp.activities {
+        let detected = if name.starts_with("fall_") {
+            format!("{}/{}", row.detected, row.count)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{name:<18} {:>6} {:>10.1} {detected:>9} {:>13}",
+            row.count,
+            row.seconds / 60.0,
+            row.false_alarms
+        );
+    }
+    println!();
+    for d in &cmp.detections {
+        println!(
+            "  {} at {:>8.1} s: score {:.2}, alert {:.1} s after impact, during {}",
+            if d.true_fall {
+                "FALL caught "
+            } else {
+                "FALSE ALARM "
+            },
+            d.impact_s,
+            d.score,
+            d.latency_s,
+            d.activity
+        );
+    }
+    println!();
+    println!(
+        "Falls detected: {}/{}; false alarms: {} ({:.2} per hour)",
+        cmp.falls_detected, cmp.falls, cmp.false_alarms, cmp.false_alarms_per_hour
+    );
+    Ok(())
+}

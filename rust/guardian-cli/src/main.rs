@@ -1,0 +1,183 @@
+//! `guardian`: Guardian's command-line tool.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use guardian_cli::{bench, bundle, demo, frames, replay, EngineArgs};
+use guardian_core::SensorSet;
+
+/// Guardian fall detection: replay recordings, run the demo, benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "guardian", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Which model to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SensorsArg {
+    /// Full if the recording has gyroscope rows, else acc-only
+    Auto,
+    /// Accelerometer and gyroscope
+    Full,
+    /// Accelerometer only
+    AccOnly,
+}
+
+impl SensorsArg {
+    fn fixed(self) -> Option<SensorSet> {
+        match self {
+            SensorsArg::Auto => None,
+            SensorsArg::Full => Some(SensorSet::Full),
+            SensorsArg::AccOnly => Some(SensorSet::AccOnly),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Stream a recording (CSV `t_ns,sensor,x,y,z`) through the engine at full speed; prints
+    /// one JSON object per event on stdout and a summary on stderr
+    Replay {
+        /// The recording
+        file: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Which model to run
+        #[arg(long, value_enum, default_value_t = SensorsArg::Auto)]
+        sensors: SensorsArg,
+        /// Print the summary on stderr as JSON
+        #[arg(long)]
+        json_summary: bool,
+    },
+    /// Generate a synthetic day of phone movement with known truth, run it through the
+    /// shipped model, and compare what was detected with the truth
+    Demo {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Seed of the synthetic day
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Falls in the day
+        #[arg(long, default_value_t = 4)]
+        falls: usize,
+        /// Which model to run
+        #[arg(long, value_enum, default_value_t = SensorsArg::Full)]
+        sensors: SensorsArg,
+        /// Print the result as JSON on stdout
+        #[arg(long)]
+        json: bool,
+        /// Also write the day as a recording (CSV) to this file
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
+    /// Measure bare model invoke time, full per-window cost, engine and replay throughput
+    Bench {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// Model invocations to time
+        #[arg(long, default_value_t = 3000)]
+        invokes: usize,
+        /// Hours of synthetic input for the throughput measurements
+        #[arg(long, default_value_t = 24.0)]
+        hours: f64,
+    },
+    /// Print the resampled frames and window starts of a recording as CSV (the preprocessing
+    /// parity test compares this with the training pipeline)
+    Frames {
+        /// The recording
+        file: PathBuf,
+        /// Sensor set
+        #[arg(long, value_enum, default_value = "full")]
+        mode: FramesMode,
+        /// Hop between window starts, frames
+        #[arg(long, default_value_t = 25)]
+        hop: usize,
+    },
+    /// Load both models of a card in LiteRT and validate them against it
+    CheckModel {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+/// Sensor set names as the parity test spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FramesMode {
+    /// Accelerometer and gyroscope
+    Full,
+    /// Accelerometer only
+    #[value(name = "acc_only")]
+    AccOnly,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay {
+            file,
+            engine,
+            sensors,
+            json_summary,
+        } => replay::run(&file, &engine, sensors.fixed(), json_summary),
+        Command::Demo {
+            engine,
+            seed,
+            falls,
+            sensors,
+            json,
+            write,
+        } => {
+            let sensors = sensors.fixed().unwrap_or(SensorSet::Full);
+            demo::run(&engine, seed, falls, sensors, json, write.as_deref())
+        }
+        Command::Bench {
+            engine,
+            json,
+            invokes,
+            hours,
+        } => bench::run(&engine, json, invokes, hours),
+        Command::Frames { file, mode, hop } => {
+            let sensors = match mode {
+                FramesMode::Full => SensorSet::Full,
+                FramesMode::AccOnly => SensorSet::AccOnly,
+            };
+            frames::run(&file, sensors, hop)
+        }
+        Command::CheckModel { engine } => check_model(&engine),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_model(args: &EngineArgs) -> anyhow::Result<()> {
+    let bundle = bundle::ModelBundle::load(args.model.as_deref())?;
+    let lib = bundle::load_litert(args.litert.as_deref())?;
+    for sensors in [SensorSet::Full, SensorSet::AccOnly] {
+        guardian_core::engine::check_card(&bundle.card, sensors)?;
+        let scorer = bundle.scorer(&lib, sensors)?;
+        let spec = bundle.card.model(sensors);
+        println!(
+            "{}: ok ({} bytes, input {:?} scale {} zp {}, threshold {}, XNNPACK fully accelerated: {})",
+            spec.file,
+            bundle.model_bytes(sensors).len(),
+            spec.input.shape,
+            spec.input.scale,
+            spec.input.zero_point,
+            spec.threshold,
+            scorer.fully_accelerated()
+        );
+    }
+    println!("library: {}", lib.path().display());
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Steady-state ingest allocates nothing: a counting global allocator around the real engine.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use guardian_cli::bundle::{load_litert, ModelBundle};
+use guardian_core::{DetectorConfig, Sensor, SensorSet};
+use guardian_synth::Scenario;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_ingest_and_inference_do_not_allocate() {
+    let bundle = ModelBundle::embedded().expect("embedded");
+    let lib = load_litert(None).expect("lib");
+    // The model on every window, so inference is part of the steady state too.
+    let cfg = DetectorConfig {
+        impact_trigger: false,
+        ..DetectorConfig::default()
+    };
+    let mut engine = bundle.engine(&lib, SensorSet::Full, &cfg).expect("engine");
+    let mut s = Scenario::new(9, 0);
+    s.walk(120.0).jog(60.0).walk(120.0);
+    let rec = s.render();
+    let half = rec.acc.len() / 2;
+    let gyro_half = rec.gyro.partition_point(|g| g.t_ns < rec.acc[half].t_ns);
+    // Warm up: first windows, first invoke.
+    engine
+        .push(Sensor::Acc, &rec.acc[..half / 4])
+        .expect("push");
+    engine
+        .push(Sensor::Gyro, &rec.gyro[..gyro_half / 4])
+        .expect("push");
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let scored_before = engine.stats().detector.scored;
+    let (mut i, mut j) = (half / 4, gyro_half / 4);
+    while i < rec.acc.len() {
+        let ni = (i + 20).min(rec.acc.len());
+        let t = rec.acc[ni - 1].t_ns;
+        let nj = j + rec.gyro[j..].partition_point(|g| g.t_ns <= t);
+        engine.push(Sensor::Acc, &rec.acc[i..ni]).expect("push");
+        engine.push(Sensor::Gyro, &rec.gyro[j..nj]).expect("push");
+        while engine.poll_event().is_some() {}
+        (i, j) = (ni, nj);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let scored = engine.stats().detector.scored - scored_before;
+    assert!(scored > 500, "the model ran on {scored} windows");
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations over {scored} model runs"
+    );
+}
