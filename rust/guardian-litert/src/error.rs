@@ -63,8 +63,9 @@ pub enum RuntimeError {
     },
 
     /// The bytes are not a usable TFLite model: rejected by the pre-check (size, `TFL3`
-    /// identifier) or by LiteRT's loader. `status` is LiteRT's `LiteRtStatus` code, or `None`
-    /// when the pre-check rejected the bytes before LiteRT saw them.
+    /// identifier, flatbuffer cross-references) or by LiteRT's loader. `status` is LiteRT's
+    /// `LiteRtStatus` code, or `None` when the pre-check rejected the bytes before LiteRT saw
+    /// them or LiteRT threw a C++ exception (caught, see `reason`).
     #[error("corrupt or invalid model: {reason}{}", fmt_status(*.status))]
     CorruptModel {
         /// LiteRT's status code, if LiteRT reported the failure.
@@ -131,19 +132,19 @@ pub enum RuntimeError {
     },
 
     /// LiteRT could not compile the model for the CPU accelerator.
-    #[error("LiteRT could not compile the model: {reason}{}", fmt_status(Some(*.status)))]
+    #[error("LiteRT could not compile the model: {reason}{}", fmt_status(*.status))]
     Compile {
-        /// LiteRT's status code.
-        status: i32,
+        /// LiteRT's status code (`None`: LiteRT threw a C++ exception, see `reason`).
+        status: Option<i32>,
         /// Context.
         reason: String,
     },
 
     /// Running the model failed.
-    #[error("LiteRT invoke failed: {reason}{}", fmt_status(Some(*.status)))]
+    #[error("LiteRT invoke failed: {reason}{}", fmt_status(*.status))]
     Invoke {
-        /// LiteRT's status code.
-        status: i32,
+        /// LiteRT's status code (`None`: LiteRT threw a C++ exception, see `reason`).
+        status: Option<i32>,
         /// Context.
         reason: String,
     },

@@ -166,10 +166,13 @@ macro_rules! api {
     ($( $field:ident = $sym:literal : fn($($arg:ty),*) $(-> $ret:ty)? ; )*) => {
         /// Function pointers into a loaded `libLiteRt.so` 2.1.4.
         ///
+        /// Declared `"C-unwind"`: LiteRT 2.1.4 can throw C++ exceptions through its C API, so
+        /// every call is made inside [`guard`], which catches them.
+        ///
         /// Valid only while the [`Library`] they were resolved from stays loaded; the crate never
         /// unloads it (see `LiteRtLibrary`).
         pub(crate) struct Api {
-            $( pub $field: unsafe extern "C" fn($($arg),*) $(-> $ret)?, )*
+            $( pub $field: unsafe extern "C-unwind" fn($($arg),*) $(-> $ret)?, )*
         }
 
         impl Api {
@@ -203,7 +206,7 @@ macro_rules! api {
                         // symbol (see the module docs), and the fingerprint above established
                         // that the library is 2.1.4.
                         let sym = unsafe {
-                            lib.get::<unsafe extern "C" fn($($arg),*) $(-> $ret)?>(
+                            lib.get::<unsafe extern "C-unwind" fn($($arg),*) $(-> $ret)?>(
                                 concat!($sym, "\0").as_bytes(),
                             )
                         };
@@ -314,5 +317,66 @@ pub(crate) fn status_name(status: Status) -> &'static str {
         5000 => "kLiteRtStatusErrorUnsupportedOpShapeInferer",
         5001 => "kLiteRtStatusErrorShapeInferenceFailed",
         _ => "unknown LiteRtStatus",
+    }
+}
+
+// Defined in src/guard.cc (compiled by build.rs): calls `body(ctx)` inside
+// `try { } catch (...)`; returns 0, or 1 after copying the exception's `what()` into `what`.
+extern "C-unwind" {
+    fn guardian_litert_guard(
+        body: unsafe extern "C-unwind" fn(*mut c_void),
+        ctx: *mut c_void,
+        what: *mut c_char,
+        what_len: usize,
+    ) -> c_int;
+}
+
+/// Runs `f` (a block of LiteRT calls) so that a C++ exception thrown by LiteRT is caught
+/// (by `guard.cc`) and returned as `Err(message)` instead of aborting the process. Rust values
+/// owned by `f` are dropped while the exception unwinds. Allocates only if an exception was
+/// caught.
+///
+/// `f` must not panic: a Rust panic unwinding into C++ would be caught there as a foreign
+/// exception (everything `f` does here is FFI calls and plain arithmetic).
+pub(crate) fn guard<R, F: FnOnce() -> R>(f: F) -> Result<R, String> {
+    struct Slot<F, R> {
+        f: Option<F>,
+        out: Option<R>,
+    }
+    unsafe extern "C-unwind" fn body<R, F: FnOnce() -> R>(ctx: *mut c_void) {
+        // SAFETY: `ctx` is the `Slot<F, R>` below, alive and exclusively ours for this call.
+        let slot = unsafe { &mut *ctx.cast::<Slot<F, R>>() };
+        if let Some(f) = slot.f.take() {
+            slot.out = Some(f());
+        }
+    }
+    let mut slot = Slot {
+        f: Some(f),
+        out: None,
+    };
+    let mut what: [c_char; 256] = [0; 256];
+    // SAFETY: `body::<R, F>` matches the `Slot<F, R>` passed as `ctx`; `what` is writable for
+    // its length.
+    let caught = unsafe {
+        guardian_litert_guard(
+            body::<R, F>,
+            (&mut slot as *mut Slot<F, R>).cast::<c_void>(),
+            what.as_mut_ptr(),
+            what.len(),
+        )
+    };
+    match (caught, slot.out) {
+        (0, Some(out)) => Ok(out),
+        _ => {
+            let bytes: Vec<u8> = what
+                .iter()
+                .take_while(|&&c| c != 0)
+                .map(|&c| c as u8)
+                .collect();
+            Err(format!(
+                "LiteRT threw a C++ exception: {}",
+                String::from_utf8_lossy(&bytes)
+            ))
+        }
     }
 }

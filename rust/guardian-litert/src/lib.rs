@@ -33,8 +33,9 @@ mod ffi;
 mod library;
 mod model_bytes;
 mod scorer;
+mod tflite_check;
 
 pub use error::{RuntimeError, HOW_TO_GET_LIBRARY};
 pub use library::{LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION};
-pub use model_bytes::{check_tflite_header, MIN_MODEL_BYTES, TFLITE_IDENTIFIER};
+pub use model_bytes::{check_tflite_model, MIN_MODEL_BYTES, TFLITE_IDENTIFIER};
 pub use scorer::{LiteRtScorer, ScorerOptions, SCALE_RELATIVE_TOLERANCE};

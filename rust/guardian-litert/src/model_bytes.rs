@@ -10,10 +10,19 @@ pub const MIN_MODEL_BYTES: usize = 64;
 /// The TFLite flatbuffer file identifier, at byte offset 4.
 pub const TFLITE_IDENTIFIER: &[u8; 4] = b"TFL3";
 
+/// The pre-check run on model bytes before LiteRT sees them: [`check_header`] (size, `TFL3`
+/// identifier, root offset), then a structural check of the flatbuffer's cross-references
+/// (see `tflite_check`), which LiteRT 2.1.4 would otherwise follow unchecked and answer with
+/// an uncatchable C++ exception. Errors are [`RuntimeError::CorruptModel`] with
+/// `status: None`.
+pub fn check_tflite_model(bytes: &[u8]) -> Result<(), RuntimeError> {
+    check_header(bytes)?;
+    crate::tflite_check::check(bytes)
+}
+
 /// Rejects obvious garbage: too short, no `TFL3` identifier at offset 4, or a root table
-/// offset (little-endian `u32` at offset 0) pointing outside the bytes. LiteRT verifies the
-/// full flatbuffer afterwards.
-pub fn check_tflite_header(bytes: &[u8]) -> Result<(), RuntimeError> {
+/// offset (little-endian `u32` at offset 0) pointing outside the bytes.
+fn check_header(bytes: &[u8]) -> Result<(), RuntimeError> {
     let corrupt = |reason: String| RuntimeError::CorruptModel {
         status: None,
         reason,
@@ -93,14 +102,14 @@ mod tests {
         let mut ok = vec![0u8; 100];
         ok[0] = 16;
         ok[4..8].copy_from_slice(b"TFL3");
-        assert!(check_tflite_header(&ok).is_ok());
-        assert!(check_tflite_header(&ok[..10]).is_err());
-        assert!(check_tflite_header(&[]).is_err());
+        assert!(check_header(&ok).is_ok());
+        assert!(check_header(&ok[..10]).is_err());
+        assert!(check_header(&[]).is_err());
         let mut bad_id = ok.clone();
         bad_id[4] = b'X';
-        assert!(check_tflite_header(&bad_id).is_err());
+        assert!(check_header(&bad_id).is_err());
         let mut bad_root = ok.clone();
         bad_root[0..4].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(check_tflite_header(&bad_root).is_err());
+        assert!(check_header(&bad_root).is_err());
     }
 }

@@ -9,7 +9,7 @@ use guardian_core::{ModelSpec, QuantParams, ScoreError, Scorer, TensorSpec};
 use crate::error::RuntimeError;
 use crate::ffi::{self, Api, Handle};
 use crate::library::LiteRtLibrary;
-use crate::model_bytes::{check_tflite_header, AlignedBytes};
+use crate::model_bytes::{check_tflite_model, AlignedBytes};
 
 /// Relative tolerance when comparing the model's quantization scales with the card's.
 pub const SCALE_RELATIVE_TOLERANCE: f32 = 1e-6;
@@ -123,7 +123,8 @@ impl LiteRtScorer {
     ///
     /// The bytes are copied into a 64-byte-aligned buffer owned by the scorer, which LiteRT
     /// reads from for as long as the model lives. Steps: check the spec itself, pre-check the
-    /// bytes (minimum size, `TFL3` identifier), load them with LiteRT, validate signature,
+    /// bytes ([`check_tflite_model`]: minimum size, `TFL3` identifier, flatbuffer
+    /// cross-references), load them with LiteRT, validate signature,
     /// shapes, types and quantization, compile for the CPU accelerator, allocate buffers.
     pub fn from_bytes(
         lib: &LiteRtLibrary,
@@ -149,8 +150,28 @@ impl LiteRtScorer {
                 options.num_threads
             )));
         }
-        check_tflite_header(bytes)?;
+        check_tflite_model(bytes)?;
+        let model_bytes = AlignedBytes::copy_from(bytes);
+        // Every LiteRT call runs inside `guard`: LiteRT 2.1.4 can throw C++ exceptions through
+        // its C API on damaged models. If it does, the partially built scorer is dropped
+        // (releasing what was created) while the exception unwinds.
+        ffi::guard(move || Self::build(lib, model_bytes, &expected, options)).unwrap_or_else(
+            |what| {
+                Err(RuntimeError::CorruptModel {
+                    status: None,
+                    reason: format!("while loading and compiling the model, {what}"),
+                })
+            },
+        )
+    }
 
+    /// The LiteRT part of the constructors (runs inside `ffi::guard`).
+    fn build(
+        lib: &LiteRtLibrary,
+        model_bytes: AlignedBytes,
+        expected: &ExpectedModel,
+        options: &ScorerOptions,
+    ) -> Result<Self, RuntimeError> {
         // Partially built scorer: `Drop` releases whatever was created if a later step fails.
         let mut s = LiteRtScorer {
             lib: lib.clone(),
@@ -164,7 +185,7 @@ impl LiteRtScorer {
             output_quant: expected.output_quant,
             fully_accelerated: false,
             num_threads: options.num_threads,
-            model_bytes: AlignedBytes::copy_from(bytes),
+            model_bytes,
         };
         let api = s.lib.api();
 
@@ -203,12 +224,12 @@ impl LiteRtScorer {
             s.model = ptr::null_mut();
             return Err(RuntimeError::CorruptModel {
                 status: Some(status),
-                reason: "LiteRT rejected the flatbuffer (LiteRtCreateModelFromBuffer)".into(),
+                reason: "LiteRT rejected the model (LiteRtCreateModelFromBuffer)".into(),
             });
         }
 
         let ((input_type, input_quant), (output_type, output_quant)) =
-            validate_model(api, s.model, &expected)?;
+            validate_model(api, s.model, expected)?;
         s.input_quant = input_quant;
         s.output_quant = output_quant;
 
@@ -230,7 +251,7 @@ impl LiteRtScorer {
         )?;
         if size < s.input_len {
             return Err(RuntimeError::Compile {
-                status: 0,
+                status: None,
                 reason: format!("input buffer of {size} bytes for {} values", s.input_len),
             });
         }
@@ -240,7 +261,7 @@ impl LiteRtScorer {
         )?;
         if size < 1 {
             return Err(RuntimeError::Compile {
-                status: 0,
+                status: None,
                 reason: "empty output buffer".into(),
             });
         }
@@ -263,17 +284,19 @@ impl LiteRtScorer {
             });
         }
         let api = self.lib.api();
+        let (input_buffer, output_buffer, compiled) =
+            (self.input_buffer, self.output_buffer, self.compiled);
         // SAFETY: the buffers are host-memory tensor buffers of at least `input_len` (input)
         // and 1 (output) bytes, checked at construction; the locked pointer is only used
         // between lock and unlock; the run call gets arrays of exactly one live handle each.
-        unsafe {
+        let body = || unsafe {
             let mut dst: *mut c_void = ptr::null_mut();
             check(
-                (api.lock_tensor_buffer)(self.input_buffer, &mut dst, ffi::LOCK_MODE_WRITE),
+                (api.lock_tensor_buffer)(input_buffer, &mut dst, ffi::LOCK_MODE_WRITE),
                 "LiteRtLockTensorBuffer",
             )?;
             if dst.is_null() {
-                let _ = (api.unlock_tensor_buffer)(self.input_buffer);
+                let _ = (api.unlock_tensor_buffer)(input_buffer);
                 return Err(RuntimeError::LiteRt {
                     call: "LiteRtLockTensorBuffer",
                     status: 0,
@@ -281,14 +304,14 @@ impl LiteRtScorer {
             }
             ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<i8>(), input.len());
             check(
-                (api.unlock_tensor_buffer)(self.input_buffer),
+                (api.unlock_tensor_buffer)(input_buffer),
                 "LiteRtUnlockTensorBuffer",
             )?;
 
-            let mut inputs = [self.input_buffer];
-            let mut outputs = [self.output_buffer];
+            let mut inputs = [input_buffer];
+            let mut outputs = [output_buffer];
             let status = (api.run_compiled_model)(
-                self.compiled,
+                compiled,
                 0,
                 inputs.len(),
                 inputs.as_mut_ptr(),
@@ -297,18 +320,18 @@ impl LiteRtScorer {
             );
             if status != ffi::STATUS_OK {
                 return Err(RuntimeError::Invoke {
-                    status,
+                    status: Some(status),
                     reason: "LiteRtRunCompiledModel".into(),
                 });
             }
 
             let mut src: *mut c_void = ptr::null_mut();
             check(
-                (api.lock_tensor_buffer)(self.output_buffer, &mut src, ffi::LOCK_MODE_READ),
+                (api.lock_tensor_buffer)(output_buffer, &mut src, ffi::LOCK_MODE_READ),
                 "LiteRtLockTensorBuffer",
             )?;
             if src.is_null() {
-                let _ = (api.unlock_tensor_buffer)(self.output_buffer);
+                let _ = (api.unlock_tensor_buffer)(output_buffer);
                 return Err(RuntimeError::LiteRt {
                     call: "LiteRtLockTensorBuffer",
                     status: 0,
@@ -316,11 +339,17 @@ impl LiteRtScorer {
             }
             let out = src.cast::<i8>().read();
             check(
-                (api.unlock_tensor_buffer)(self.output_buffer),
+                (api.unlock_tensor_buffer)(output_buffer),
                 "LiteRtUnlockTensorBuffer",
             )?;
             Ok(out)
-        }
+        };
+        ffi::guard(body).unwrap_or_else(|what| {
+            Err(RuntimeError::Invoke {
+                status: None,
+                reason: what,
+            })
+        })
     }
 
     /// Quantization of the input tensor, as read from the model (equal to the card's).
@@ -369,7 +398,7 @@ impl Drop for LiteRtScorer {
         // destroyed once (then nulled). Order: buffers and compiled model before the model
         // they were made from, everything before the environment; the model bytes (a field)
         // are dropped after this function returns.
-        unsafe {
+        let _ = ffi::guard(|| unsafe {
             for buffer in [&mut self.input_buffer, &mut self.output_buffer] {
                 if !buffer.is_null() {
                     (api.destroy_tensor_buffer)(*buffer);
@@ -388,7 +417,7 @@ impl Drop for LiteRtScorer {
                 (api.destroy_environment)(self.env);
                 self.env = ptr::null_mut();
             }
-        }
+        });
     }
 }
 
@@ -718,7 +747,7 @@ fn compile(
         let st = (api.create_compiled_model)(env, model, options.1, &mut compiled);
         if st != ffi::STATUS_OK || compiled.is_null() {
             return Err(RuntimeError::Compile {
-                status: st,
+                status: Some(st),
                 reason: "LiteRtCreateCompiledModel (CPU accelerator, XNNPACK)".into(),
             });
         }
