@@ -22,7 +22,7 @@ fn damaged_models_never_crash() {
     let cases: usize = std::env::var("GUARDIAN_CORRUPTION_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(80);
     let (mut ok, mut rejected, mut prechecked, mut exceptions) = (0usize, 0usize, 0usize, 0usize);
     for case in 0..cases {
         let mut bytes = good.clone();
