@@ -52,16 +52,16 @@ def random_rotations(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def make_features(acc, gyro, mode, rot=None, clip_mask=None) -> np.ndarray:
     """Windows (N,100,3) -> model input (N,100,1,C) float32; rotation and clipping before features."""
-    acc = acc.astype(np.float64)
-    gyro = gyro.astype(np.float64)
+    # rotate the f32 grid values (the engine sees f32 grid values); v' = R v per frame
+    acc = np.asarray(acc, np.float32)
+    gyro = np.asarray(gyro, np.float32)
     if rot is not None:
-        acc = np.einsum("nij,ntj->nti", rot, acc)
-        gyro = np.einsum("nij,ntj->nti", rot, gyro)
+        rt = np.ascontiguousarray(np.transpose(rot, (0, 2, 1))).astype(np.float32)
+        acc = np.matmul(acc, rt)
+        gyro = np.matmul(gyro, rt)
     if clip_mask is not None and clip_mask.any():
+        acc = acc.copy()
         acc[clip_mask] = np.clip(acc[clip_mask], -CLIP_ACC, CLIP_ACC)
-    # the engine sees f32 grid values
-    acc = acc.astype(np.float32)
-    gyro = gyro.astype(np.float32)
     f = pp.features_from_values(acc, gyro if mode == "full" else None)
     return f[:, :, None, :].astype(np.float32)
 

@@ -51,14 +51,16 @@ class Config:
     pre_patience: int = 15
     qat_patience: int = 10
     batch: int = 64
-    fall_hop: int = 4
-    adl_keep_sisfall: float = 0.3
+    fall_hop: int = 6
+    adl_keep_sisfall: float = 0.2
     adl_keep_mobifall: float = 1.0
     cv_folds: int = 5
-    cv_epochs: int = 15
-    cv_patience: int = 5
-    cv_adl_keep_sisfall: float = 0.15
-    study_epochs: int = 15
+    cv_epochs: int = 10
+    cv_patience: int = 3
+    cv_adl_keep_sisfall: float = 0.1
+    cv_fall_hop: int = 8
+    val_adl_keep_for_loss: float = 0.3
+    study_epochs: int = 10
     rep_samples: int = 500
 
     @staticmethod
@@ -122,12 +124,13 @@ def _concat(a: WindowSet, b: WindowSet) -> WindowSet:
     )
 
 
-def train_windows(tfs, idx, mode, cfg: Config, rng, adl_keep_sisfall=None) -> WindowSet:
+def train_windows(tfs, idx, mode, cfg: Config, rng, adl_keep_sisfall=None, fall_hop=None) -> WindowSet:
     mf = [i for i in idx if tfs[i].trial.dataset == "mobifall"]
     sf = [i for i in idx if tfs[i].trial.dataset != "mobifall"]
     keep_sf = cfg.adl_keep_sisfall if adl_keep_sisfall is None else adl_keep_sisfall
-    a = build_windows(tfs, mf, mode, fall_hop=cfg.fall_hop, adl_keep=cfg.adl_keep_mobifall, rng=rng)
-    b = build_windows(tfs, sf, mode, fall_hop=cfg.fall_hop, adl_keep=keep_sf, rng=rng)
+    fh = cfg.fall_hop if fall_hop is None else fall_hop
+    a = build_windows(tfs, mf, mode, fall_hop=fh, adl_keep=cfg.adl_keep_mobifall, rng=rng)
+    b = build_windows(tfs, sf, mode, fall_hop=fh, adl_keep=keep_sf, rng=rng)
     return _concat(a, b)
 
 
@@ -195,8 +198,12 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
     log(f"[{mode}] windows train {len(tr)} ({int(tr.label.sum())} fall) val {len(va)} ({int(va.label.sum())} fall) "
         f"test {len(te)} ({int(te.label.sum())} fall)")
     cw = M.balanced_class_weight(tr.label)
-    xv_rot = features_of(va, mode, rotate_seed=SEED + 1)
-    yv = va.label.astype(np.float32)
+    # early-stopping loss on all validation fall windows and a seeded subset of validation ADL windows
+    # (for time), rotated by fixed random rotations; the threshold uses every validation window
+    keep = (va.label == 1) | (np.random.default_rng(SEED + 4).random(len(va)) < cfg.val_adl_keep_for_loss)
+    va_loss = va.subset(np.flatnonzero(keep))
+    xv_rot = features_of(va_loss, mode, rotate_seed=SEED + 1)
+    yv = va_loss.label.astype(np.float32)
     xv = features_of(va, mode)
     xt = features_of(te, mode)
 
@@ -264,15 +271,17 @@ def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed
     """Reduced schedule float model (CV folds and the rotation study), evaluated via its float32 .tflite."""
     C = len(pp.channels(mode))
     rng = np.random.default_rng((seed, C, 1))
-    tr = train_windows(tfs, train_idx, mode, cfg, rng, adl_keep_sisfall=cfg.cv_adl_keep_sisfall)
+    tr = train_windows(tfs, train_idx, mode, cfg, rng, adl_keep_sisfall=cfg.cv_adl_keep_sisfall, fall_hop=cfg.cv_fall_hop)
     va = build_windows(tfs, val_idx, mode)
     te = build_windows(tfs, test_idx, mode)
     cw = M.balanced_class_weight(tr.label)
     M.set_seeds(seed)
     fm = M.build_model(C)
     seq = M.AugSequence(tr, mode, cfg.batch, seed, rotate=rotate, class_weight=cw)
-    xv_fit = features_of(va, mode, rotate_seed=seed + 1) if rotate else features_of(va, mode)
-    M.fit(fm, seq, (xv_fit, va.label.astype(np.float32)), cfg.cv_epochs, 1e-3, cfg.cv_patience, desc)
+    keep = (va.label == 1) | (np.random.default_rng(seed + 4).random(len(va)) < cfg.val_adl_keep_for_loss)
+    vl = va.subset(np.flatnonzero(keep))
+    xv_fit = features_of(vl, mode, rotate_seed=seed + 1) if rotate else features_of(vl, mode)
+    M.fit(fm, seq, (xv_fit, vl.label.astype(np.float32)), cfg.cv_epochs, 1e-3, cfg.cv_patience, desc)
     b = M.convert(fm, C, "float32")
     thr = choose_threshold(va.label, M.tflite_predict(b, features_of(va, mode)))
     out = {"threshold": thr, "n_train_windows": len(tr),
@@ -330,8 +339,9 @@ def run(quick: bool, out: Path, install: bool, log=print) -> dict:
         t0 = time.time()
         all_subj = sorted({t.trial.subject for t in tfs})
         folds = cv_folds(tfs, all_subj, cfg.cv_folds, SEED)
-        cv = {"folds": [], "schedule": f"float32 only, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, "
-              f"SisFall ADL windows kept {cfg.cv_adl_keep_sisfall:.0%}; val fold = next fold (early stopping and threshold)"}
+        cv = {"folds": [], "schedule": f"reduced for time: float32 only, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, "
+              f"every {cfg.cv_fall_hop}th fall window start, SisFall ADL windows kept {cfg.cv_adl_keep_sisfall:.0%}; "
+              "validation = the next fold (early stopping and threshold), the other 3 folds train"}
         for f in range(cfg.cv_folds):
             test_s, val_s = set(folds[f]), set(folds[(f + 1) % cfg.cv_folds])
             tr_i = [i for i, t in enumerate(tfs) if t.trial.subject not in test_s | val_s]
@@ -348,7 +358,8 @@ def run(quick: bool, out: Path, install: bool, log=print) -> dict:
     study = None
     if cfg.study_epochs:
         t0 = time.time()
-        study = {"schedule": f"float32, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, same split; "
+        study = {"schedule": f"float32, full mode, up to {cfg.cv_epochs} epochs, patience {cfg.cv_patience}, every {cfg.cv_fall_hop}th fall "
+                 f"window start, SisFall ADL windows kept {cfg.cv_adl_keep_sisfall:.0%}, same split as the main models; "
                  "test windows rotated by one fixed random rotation each"}
         for name, rot in (("with_rotation_aug", True), ("without_rotation_aug", False)):
             study[name] = reduced_float_run(tfs, sidx["train"], sidx["val"], sidx["test"], "full", cfg, rot, SEED + 50,
@@ -591,7 +602,8 @@ def write_outputs(out: Path, report, results, tfs):
                  f"(best {t['best_epoch']}), seconds {{pretrain: {t['train_seconds']['pretrain']:.0f}, qat: {t['train_seconds']['qat']:.0f}}}")
     L.append(f"- wall time per stage (s): {json.dumps({k: round(v) for k, v in report['timings_seconds'].items()})}")
     L.append(f"- converted tensors/ops: {json.dumps(report['io'])}")
-    L.append(METHOD_NOTE)
+    c = report["config"]
+    L.append(METHOD_NOTE.format(fall_hop=c["fall_hop"], adl_sf=c["adl_keep_sisfall"], val_keep=c["val_adl_keep_for_loss"]))
     L.append("\nPlots: `training_curves.png`, `confusion_full.png`, `confusion_acc_only.png`, `roc.png`, `per_activity_recall.png`.\n")
     (out / "report.md").write_text("\n".join(L) + "\n")
 
@@ -610,15 +622,16 @@ METHOD_NOTE = """
 - Preprocessing: docs/PREPROCESSING.md v1 (ingest rules, 50 Hz linear resampling on t_k = k * 20 ms,
   fusion by k, features clipped to [-1, 1]); windows of 100 frames, impact = frame of largest |a| in a fall
   trial; window labels fall / ambiguous (excluded) / ADL via the band [40, 80).
-- Training windows: every 4th start whose band contains the impact (denser than hop 25, for fall
-  augmentation), ADL windows at hop 25 (all MobiFall ADL windows, a seeded 30% of SisFall ADL windows for
+- Training windows: every {fall_hop}th start whose band contains the impact (denser than hop 25, for fall
+  augmentation), ADL windows at hop 25 (all MobiFall ADL windows, a seeded {adl_sf:.0%} of SisFall ADL windows for
   time). Each batch: a uniform random 3-D rotation per window (same rotation on acc and gyro, applied to
   the grid values before feature computation) and, for 30% of windows, per-axis acc clipping at +-2 g.
 - Model: Conv2D(16,(7,1))-MaxPool(2)-Conv2D(24,(5,1))-MaxPool(2)-Conv2D(32,(5,1))-MaxPool(5)-Dense(16)-Dense(1,
   sigmoid) over [1,100,1,C]. Pre-train Adam 1e-3, batch 64, balanced class weights, early stopping on
   validation loss (patience 15, best weights restored), ReduceLROnPlateau(0.5, patience 5), up to 100
   epochs. QAT: tfmot quantize_model, Adam 1e-4, up to 50 epochs, patience 10, class weights kept.
-  Validation loss is measured on validation windows rotated by fixed random rotations.
+  Validation loss is measured on all validation fall windows and a seeded {val_keep:.0%} of the validation ADL windows,
+  rotated by fixed random rotations.
 - Conversion: float32; PTQ int8 with 500 (rotated) training windows as representative dataset; QAT int8.
   Static batch 1, int8 input/output for the int8 models.
 - Rerun noise: seeds fixed (python, numpy, TF; TF_DETERMINISTIC_OPS=1, op determinism enabled) and the

@@ -95,8 +95,8 @@ def make_recording(path: Path, seed: int = 7) -> dict:
     rest.sort(key=lambda r: r[0])
     out += rest
     with open(path, "w") as f:
-        f.write("# parity recording: jittery acc ~90 Hz, gyro ~200 Hz, gap, duplicates, reorder, reset, NaN\n")
         f.write("t_ns,sensor,x,y,z\n")
+        f.write("# parity recording: jittery acc ~90 Hz, gyro ~200 Hz, gap, duplicates, reorder, reset, NaN\n")
         for r in out:
             x, y, z = r[3:]
             xs = "NaN" if math.isnan(x) else repr(x)
