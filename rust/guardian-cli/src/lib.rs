@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bundle;
 pub mod demo;
+pub mod eval;
 pub mod frames;
 pub mod recording;
 pub mod replay;

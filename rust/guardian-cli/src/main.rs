@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use guardian_cli::{bench, bundle, demo, frames, replay, EngineArgs};
+use guardian_cli::{bench, bundle, demo, eval, frames, replay, EngineArgs};
 use guardian_core::SensorSet;
 
 /// Guardian fall detection: replay recordings, run the demo, benchmark.
@@ -99,11 +99,38 @@ enum Command {
         #[arg(long, default_value_t = 25)]
         hop: usize,
     },
+    /// Event-level evaluation: stream every recording of labels files (from `python -m
+    /// guardian_eval export`) through fresh engines; write metrics.json and results.jsonl
+    Eval {
+        /// Labels file(s) `file,dataset,subject,age_group,activity,is_fall,impact_t_ns,duration_s`
+        /// (recording paths relative to the labels file's folder)
+        #[arg(long, required = true, value_name = "FILE")]
+        labels: Vec<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Which model(s) to run
+        #[arg(long, value_enum, default_value_t = EvalSensorsArg::Both)]
+        sensors: EvalSensorsArg,
+        /// Output folder
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Load both models of a card in LiteRT and validate them against it
     CheckModel {
         #[command(flatten)]
         engine: EngineArgs,
     },
+}
+
+/// Models `guardian eval` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalSensorsArg {
+    /// Accelerometer and gyroscope
+    Full,
+    /// Accelerometer only
+    AccOnly,
+    /// Both models
+    Both,
 }
 
 /// Sensor set names as the parity test spells them.
@@ -150,6 +177,19 @@ fn main() -> ExitCode {
             frames::run(&file, sensors, hop)
         }
         Command::CheckModel { engine } => check_model(&engine),
+        Command::Eval {
+            labels,
+            engine,
+            sensors,
+            out,
+        } => {
+            let sensors = match sensors {
+                EvalSensorsArg::Full => eval::EvalSensors::Full,
+                EvalSensorsArg::AccOnly => eval::EvalSensors::AccOnly,
+                EvalSensorsArg::Both => eval::EvalSensors::Both,
+            };
+            eval::run(&labels, &engine, sensors, &out).map(|_| ())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

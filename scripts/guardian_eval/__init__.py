@@ -1,0 +1,1 @@
+"""Guardian event-level evaluation: export datasets as recordings, run `guardian eval`, report."""
