@@ -51,5 +51,10 @@ fn invoke_raw_does_not_allocate() {
         }
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
-    assert_eq!(after - before, 0, "invoke_raw allocated {} times", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "invoke_raw allocated {} times",
+        after - before
+    );
 }
