@@ -249,7 +249,7 @@ def write_recording(path: str | Path, rows) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write("t_ns,sensor,x,y,z\n")
         for t, s, x, y, z in rows:
-            f.write(f"{int(t)},{s},{x!r},{y!r},{z!r}\n")
+            f.write(f"{int(t)},{s},{float(x)!r},{float(y)!r},{float(z)!r}\n")
 
 
 def read_trial(trial: Trial) -> Raw:
