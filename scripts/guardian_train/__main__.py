@@ -14,6 +14,9 @@ def main(argv=None) -> int:
     t.add_argument("--quick", action="store_true", help="few subjects and epochs (minutes); for tests")
     t.add_argument("--out", type=Path, default=None, help="run folder (default out/train/{full,quick})")
     t.add_argument("--install", action="store_true", help="copy the QAT models and card into models/")
+    t.add_argument("--sisfall-dir", type=Path, default=None,
+                   help="read SisFall from this folder (SXnn/*.txt) instead of <datasets>/sisfall-50hz, e.g. the original download")
+    t.add_argument("--sisfall-rate", type=int, choices=[50, 200], default=50, help="row rate of --sisfall-dir files (original: 200)")
     f = sub.add_parser("frames", help="print the parity CSV of a recording (t_ns,sensor,x,y,z)")
     f.add_argument("file", type=Path)
     f.add_argument("--mode", choices=["full", "acc_only"], default="full")
@@ -40,7 +43,7 @@ def main(argv=None) -> int:
 
         out = args.out or (REPO_ROOT / "out" / "train" / ("quick" if args.quick else "full"))
         try:
-            run(args.quick, out, args.install)
+            run(args.quick, out, args.install, sisfall_dir=args.sisfall_dir, sisfall_rate=args.sisfall_rate)
         except DatasetError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

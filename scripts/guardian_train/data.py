@@ -22,9 +22,15 @@ class TrialFrames:
     counters: dict
 
 
-def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = None, quiet=False):
-    """Returns (trial_frames, unreadable, counters_total)."""
-    trials = list_mobifall(root) + list_sisfall(root, "sisfall-50hz")
+def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = None, quiet=False, sisfall_dir: Path | None = None,
+                sisfall_rate: int = 50):
+    """Returns (trial_frames, unreadable, counters_total). SisFall comes from root/sisfall-50hz unless
+    sisfall_dir points at another SisFall tree (e.g. the original 200 Hz download, sisfall_rate=200)."""
+    if sisfall_dir is None:
+        sis = list_sisfall(root, "sisfall-50hz")
+    else:
+        sis = list_sisfall(sisfall_dir.parent, sisfall_dir.name, label=f"sisfall-{sisfall_rate}hz")
+    trials = list_mobifall(root) + sis
     if subjects is not None:
         trials = [t for t in trials if t.subject in subjects]
     sig = hashlib.sha256()

@@ -171,8 +171,11 @@ def sisfall_counts_to_raw(counts: np.ndarray, rate_hz: int) -> Raw:
     return Raw(t, acc, t.copy(), gyro)
 
 
-def list_sisfall(root: Path, name: str = "sisfall-50hz") -> list[Trial]:
+def list_sisfall(root: Path, name: str = "sisfall-50hz", label: str | None = None) -> list[Trial]:
+    """SisFall trials under root/name. The rate comes from the label: '200hz' in it means the
+    original 200 Hz files (t = i * 5 ms), otherwise 50 Hz (t = i * 20 ms)."""
     base = require_dataset(root, name)
+    label = label or name
     trials = []
     for p in sorted(base.glob("S*/*.txt")):
         m = _SF_RE.match(p.name)
@@ -181,7 +184,7 @@ def list_sisfall(root: Path, name: str = "sisfall-50hz") -> list[Trial]:
         code, subj, rep = m.group(1), m.group(2), int(m.group(3))
         trials.append(
             Trial(
-                name,
+                label,
                 f"sisfall:{subj}",
                 code,
                 rep,

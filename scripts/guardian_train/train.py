@@ -291,12 +291,12 @@ def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed
     return out
 
 
-def run(quick: bool, out: Path, install: bool, log=print) -> dict:
+def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50) -> dict:
     t_start = time.time()
     cfg = Config.make(quick)
     out.mkdir(parents=True, exist_ok=True)
     root = datasets_root()
-    tfs, unreadable, counters = load_trials(root, REPO_ROOT / "out" / "cache")
+    tfs, unreadable, counters = load_trials(root, REPO_ROOT / "out" / "cache", sisfall_dir=sisfall_dir, sisfall_rate=sisfall_rate)
     if unreadable:
         log(f"WARNING: {len(unreadable)} unreadable trials (listed in the report)")
     split = split_subjects(tfs, SEED, quick)
@@ -368,6 +368,7 @@ def run(quick: bool, out: Path, install: bool, log=print) -> dict:
 
     timings["total"] = time.time() - t_start
     report = make_report(tfs, split, trigger, results, cv, study, unreadable, counters, cfg, timings)
+    report["sisfall_source"] = f"{sisfall_dir} at {sisfall_rate} Hz" if sisfall_dir else None
     write_outputs(out, report, results, tfs)
     card = make_card(report, results, split, trigger, cfg)
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
@@ -667,6 +668,8 @@ def make_card(report, results, split, trigger, cfg) -> dict:
     for ds, key in (("mobifall", "mobifall"), ("sisfall", "sisfall-50hz")):
         if ds in used:
             name, cit, note = CITATIONS[key]
+            if ds == "sisfall" and report.get("sisfall_source"):
+                name = f"SisFall v1.0 ({report['sisfall_source']})"
             td.append({"name": name, "citation": cit, "notes": note,
                        "subjects": sorted(s for k in split for s in split[k] if s.startswith(ds + ":"))})
     return {
