@@ -625,7 +625,8 @@ pub fn run(
     let mut all: Vec<(PathBuf, Label)> = Vec::new();
     let mut unreadable = Vec::new();
     for l in labels {
-        let dir = l.parent().unwrap_or(Path::new("."));
+        let abs = std::path::absolute(l).unwrap_or_else(|_| l.clone());
+        let dir = abs.parent().unwrap_or(Path::new("."));
         for label in read_labels(l)? {
             all.push((dir.join(&label.file), label));
         }

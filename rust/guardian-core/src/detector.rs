@@ -26,11 +26,16 @@ pub struct DetectorConfig {
     pub post_impact_delay_ms: u32,
     /// Post-impact check length, ms.
     pub post_impact_len_ms: u32,
-    /// Lying still: standard deviation of |a| over the check at most this, in g.
+    /// Lying still: standard deviation of |a| over the check at most this, in g. Used only when
+    /// the stream started too recently to know the orientation before the impact.
     pub still_std_g: f32,
     /// Changed orientation: angle between mean acceleration before the fall (2 s to 1 s
     /// before impact) and during the check at least this, degrees.
     pub orientation_change_deg: f32,
+    /// The check passes when the orientation changed and the standard deviation of |a| over
+    /// the check is at most this, in g: someone who runs on, or stops and stands, after a jolt
+    /// is not lying after a fall.
+    pub calm_std_g: f32,
     /// The user can cancel a raised alert for this long, ms; then it escalates.
     pub cancel_window_ms: u32,
     /// No new detection for this long after an alert ends, ms.
@@ -48,6 +53,7 @@ impl Default for DetectorConfig {
             post_impact_len_ms: 1500,
             still_std_g: 0.15,
             orientation_change_deg: 40.0,
+            calm_std_g: 0.35,
             cancel_window_ms: 30_000,
             cooldown_ms: 10_000,
         }
@@ -65,6 +71,7 @@ pub(crate) struct Resolved {
     pub post_delay: i64,
     pub post_len: i64,
     pub still_std_ms2: f32,
+    pub calm_std_ms2: f32,
     pub orientation_cos: f32,
     pub cancel_ns: i64,
     pub cooldown_ns: i64,
@@ -106,6 +113,7 @@ impl DetectorConfig {
             post_delay: frames(self.post_impact_delay_ms),
             post_len,
             still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
+            calm_std_ms2: self.calm_std_g * STANDARD_GRAVITY,
             orientation_cos: self.orientation_change_deg.to_radians().cos(),
             cancel_ns: i64::from(self.cancel_window_ms) * 1_000_000,
             cooldown_ns: i64::from(self.cooldown_ms) * 1_000_000,
@@ -372,12 +380,16 @@ impl Detector {
         let std = (c.sum_norm2 / n - mean * mean).max(0.0).sqrt() as f32;
         let still = std <= self.cfg.still_std_ms2;
         let post_mean = c.sum_acc.map(|s| (s / n) as f32);
-        let turned = c.pre_mean.is_some_and(|pre| {
-            let d = pre[0] * post_mean[0] + pre[1] * post_mean[1] + pre[2] * post_mean[2];
-            let den = norm(pre) * norm(post_mean);
-            den > 0.0 && d / den <= self.cfg.orientation_cos
-        });
-        if still || turned {
+        let passed = match c.pre_mean {
+            Some(pre) => {
+                let d = pre[0] * post_mean[0] + pre[1] * post_mean[1] + pre[2] * post_mean[2];
+                let den = norm(pre) * norm(post_mean);
+                let turned = den > 0.0 && d / den <= self.cfg.orientation_cos;
+                turned && std <= self.cfg.calm_std_ms2
+            }
+            None => still,
+        };
+        if passed {
             self.counters.alerts += 1;
             let impact_t_ns = c.impact_k * GRID_PERIOD_NS;
             emit(Event::Fall {
@@ -491,7 +503,7 @@ mod tests {
                 acc: acc(k),
                 gyro: [0.0; 3],
             });
-            let newest = *w.recent(1).next().expect("frame");
+            let newest = *w.newest().expect("frame");
             d.on_frame(&newest, |e| events.push(e));
             if complete {
                 if let WindowVerdict::Score { impact_k, peak } = d.on_window(&w) {

@@ -162,17 +162,39 @@ impl Pipeline {
         }
     }
 
-    /// Quantizes the newest window into `self.input` (section 9 of the spec).
+    /// Quantizes the newest window into `self.input` (section 9 of the spec). Frames keep
+    /// their quantized features, so overlapping windows quantize each frame once.
     fn quantize_window(&mut self) {
-        let QuantParams { scale, zero_point } = self.input_q;
+        let q = self.input_q;
         let c = self.channels;
         let w = self.windower.window();
-        for (dst, f) in self.input.chunks_exact_mut(c).zip(self.windower.recent(w)) {
-            for (q, &x) in dst.iter_mut().zip(&f.features[..c]) {
-                *q = ((x / scale).round() as i32 + zero_point).clamp(-128, 127) as i8;
-            }
+        for (dst, f) in self
+            .input
+            .chunks_exact_mut(c)
+            .zip(self.windower.recent_mut(w))
+        {
+            let quantized = match f.quantized {
+                Some(done) => done,
+                None => {
+                    let features = f.features();
+                    let done = std::array::from_fn(|i| quantize(features[i], q));
+                    f.quantized = Some(done);
+                    done
+                }
+            };
+            dst.copy_from_slice(&quantized[..c]);
         }
     }
+}
+
+/// `clamp(round_half_away_from_zero(x / scale) + zero_point, -128, 127)`. The rounding is done
+/// in f64, where `|x / scale| + 0.5` is exact, and truncated by a cast: the same result as
+/// `f32::round` without a libm call per value.
+fn quantize(x: f32, q: QuantParams) -> i8 {
+    let v = x / q.scale;
+    let r = (f64::from(v.abs()) + 0.5) as i32;
+    let r = if v < 0.0 { -r } else { r };
+    (r + q.zero_point).clamp(-128, 127) as i8
 }
 
 /// Guardian's streaming fall-detection engine.
@@ -419,4 +441,37 @@ pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineErro
         return bad("quantization scales must be > 0".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_rounds_half_away_from_zero_and_saturates() {
+        let q = QuantParams {
+            scale: 0.5,
+            zero_point: -3,
+        };
+        for (x, want) in [
+            (0.25, -2),
+            (-0.25, -4),
+            (0.2499999, -3),
+            (1.0, -1),
+            (1000.0, 127),
+            (-1000.0, -128),
+        ] {
+            assert_eq!(quantize(x, q), want, "x = {x}");
+        }
+        // Agrees with f32::round on a sweep.
+        let q = QuantParams {
+            scale: 0.007_843_138,
+            zero_point: 0,
+        };
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 5e-5;
+            let want = ((x / q.scale).round() as i32).clamp(-128, 127) as i8;
+            assert_eq!(quantize(x, q), want, "x = {x}");
+        }
+    }
 }

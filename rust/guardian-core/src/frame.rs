@@ -2,7 +2,7 @@
 //! their features (`docs/PREPROCESSING.md` sections 5-6).
 
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
-use ringbuf::HeapRb;
+use ringbuf::StaticRb;
 
 use crate::card::SensorSet;
 use crate::resampler::GRID_PERIOD_NS;
@@ -14,8 +14,9 @@ pub const ACC_FULL_SCALE: f32 = 4.0 * STANDARD_GRAVITY;
 pub const GYRO_FULL_SCALE: f32 = 10.0;
 /// Most feature channels a frame has (full mode).
 pub const MAX_CHANNELS: usize = 8;
-/// Grid values one sensor may run ahead of the other before the oldest are discarded.
-pub const MAX_PENDING: usize = 50;
+/// Grid values one sensor may run ahead of the other before the oldest are discarded (1.28 s;
+/// a power of two keeps the ring buffer's index arithmetic cheap).
+pub const MAX_PENDING: usize = 64;
 
 /// Channel names in input order; the acc_only model takes the first four.
 pub const CHANNEL_NAMES: [&str; MAX_CHANNELS] = [
@@ -74,7 +75,7 @@ pub fn norm(v: [f32; 3]) -> f32 {
     (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
 }
 
-type Pending = HeapRb<(i64, [f32; 3])>;
+type Pending = StaticRb<(i64, [f32; 3]), MAX_PENDING>;
 
 /// Pairs the two sensors' grid values by `k` into frames (section 5).
 ///
@@ -105,8 +106,8 @@ impl FrameFusion {
     pub fn new(sensors: SensorSet) -> Self {
         Self {
             sensors,
-            acc: HeapRb::new(MAX_PENDING),
-            gyro: HeapRb::new(MAX_PENDING),
+            acc: Pending::default(),
+            gyro: Pending::default(),
             last_acc_k: None,
             last_gyro_k: None,
             unpaired: 0,

@@ -50,6 +50,9 @@ pub enum IngestOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct Resampler {
     last: Option<Sample>,
+    /// First grid index after `last.t_ns`, and its instant (kept to avoid a division per sample).
+    next_k: i64,
+    next_t: i64,
     counters: IngestCounters,
 }
 
@@ -99,13 +102,15 @@ impl Resampler {
             return IngestOutcome::Gap;
         }
         self.counters.accepted += 1;
-        let span = (s.t_ns - a.t_ns) as f64;
-        let first = a.t_ns.div_euclid(GRID_PERIOD_NS) + 1;
-        let last = s.t_ns.div_euclid(GRID_PERIOD_NS);
-        let (av, bv) = (a.xyz(), s.xyz());
-        for k in first..=last {
-            let f = (k * GRID_PERIOD_NS - a.t_ns) as f64 / span;
-            emit(k, std::array::from_fn(|i| lerp(av[i], bv[i], f)));
+        if self.next_t <= s.t_ns {
+            let span = (s.t_ns - a.t_ns) as f64;
+            let (av, bv) = (a.xyz(), s.xyz());
+            while self.next_t <= s.t_ns {
+                let f = (self.next_t - a.t_ns) as f64 / span;
+                emit(self.next_k, std::array::from_fn(|i| lerp(av[i], bv[i], f)));
+                self.next_k += 1;
+                self.next_t += GRID_PERIOD_NS;
+            }
         }
         self.last = Some(s);
         IngestOutcome::Accepted
@@ -113,9 +118,12 @@ impl Resampler {
 
     fn start_segment(&mut self, s: Sample, emit: &mut impl FnMut(i64, [f32; 3])) {
         self.counters.accepted += 1;
+        let k = s.t_ns.div_euclid(GRID_PERIOD_NS);
         if s.t_ns.rem_euclid(GRID_PERIOD_NS) == 0 {
-            emit(s.t_ns / GRID_PERIOD_NS, s.xyz());
+            emit(k, s.xyz());
         }
+        self.next_k = k + 1;
+        self.next_t = self.next_k * GRID_PERIOD_NS;
         self.last = Some(s);
     }
 }

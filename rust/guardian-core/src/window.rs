@@ -1,31 +1,48 @@
 //! Windows of consecutive frames (`docs/PREPROCESSING.md` section 7).
 
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
-use ringbuf::HeapRb;
+use ringbuf::StaticRb;
 
 use crate::frame::{Frame, MAX_CHANNELS};
 
-/// Frames kept: one window plus the pre-impact reference and post-impact check of the detector.
+/// Frames kept: one window plus the detector's pre-impact reference (a power of two keeps the
+/// ring buffer's index arithmetic cheap).
 pub const HISTORY_FRAMES: usize = 256;
 
-/// A frame as the windower keeps it: features plus |a| for the trigger.
+/// A frame as the windower keeps it: the grid values plus |a| for the trigger. Features are
+/// computed only for the windows the model runs on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredFrame {
     /// Grid index.
     pub k: i64,
-    /// Features, section 6 (all eight channels).
-    pub features: [f32; MAX_CHANNELS],
+    /// Acceleration, m/s^2 with gravity.
+    pub acc: [f32; 3],
+    /// Angular rate, rad/s (zeros in acc_only mode).
+    pub gyro: [f32; 3],
     /// |a| in m/s^2, unclipped.
     pub acc_norm: f32,
-    /// Acceleration, m/s^2 (for the orientation check).
-    pub acc: [f32; 3],
+    /// The quantized features, once a window containing this frame was quantized (each frame
+    /// is quantized once, however many overlapping windows the model runs on).
+    pub quantized: Option<[i8; MAX_CHANNELS]>,
+}
+
+impl StoredFrame {
+    /// The feature vector of `docs/PREPROCESSING.md` section 6.
+    pub fn features(&self) -> [f32; MAX_CHANNELS] {
+        Frame {
+            k: self.k,
+            acc: self.acc,
+            gyro: self.gyro,
+        }
+        .features()
+    }
 }
 
 /// Keeps the recent frames of the current segment and says when a window is complete.
 ///
 /// Invariant: the stored frames have consecutive `k`; a missing `k` empties the history.
 pub struct Windower {
-    frames: HeapRb<StoredFrame>,
+    frames: Box<StaticRb<StoredFrame, HISTORY_FRAMES>>,
     window: usize,
     hop: usize,
     segment_len: u64,
@@ -46,7 +63,7 @@ impl Windower {
     /// `window <= HISTORY_FRAMES`).
     pub fn new(window: usize, hop: usize) -> Self {
         Self {
-            frames: HeapRb::new(HISTORY_FRAMES),
+            frames: Box::default(),
             window,
             hop: hop.max(1),
             segment_len: 0,
@@ -65,7 +82,7 @@ impl Windower {
 
     /// The `k` of the newest frame, if any.
     pub fn last_k(&self) -> Option<i64> {
-        self.frames.last().map(|f| f.k)
+        self.newest().map(|f| f.k)
     }
 
     /// Adds a frame. Returns `(segment_restarted, window_complete)`: the first is true when
@@ -79,9 +96,10 @@ impl Windower {
         }
         self.frames.push_overwrite(StoredFrame {
             k: frame.k,
-            features: frame.features(),
-            acc_norm: frame.acc_norm(),
             acc: frame.acc,
+            gyro: frame.gyro,
+            acc_norm: frame.acc_norm(),
+            quantized: None,
         });
         self.segment_len += 1;
         let w = self.window as u64;
@@ -89,10 +107,21 @@ impl Windower {
         (restarted, complete)
     }
 
+    /// The newest stored frame.
+    pub fn newest(&self) -> Option<&StoredFrame> {
+        self.frames.last()
+    }
+
     /// The newest `n` stored frames, oldest first (fewer if fewer are stored).
     pub fn recent(&self, n: usize) -> impl Iterator<Item = &StoredFrame> {
         let len = self.frames.occupied_len();
         self.frames.iter().skip(len.saturating_sub(n))
+    }
+
+    /// The newest `n` stored frames, oldest first, mutable.
+    pub fn recent_mut(&mut self, n: usize) -> impl Iterator<Item = &mut StoredFrame> {
+        let len = self.frames.occupied_len();
+        self.frames.iter_mut().skip(len.saturating_sub(n))
     }
 
     /// Stored frames with `k` in `[from, to)`, oldest first.
