@@ -21,7 +21,21 @@ def main(argv=None) -> int:
     f.add_argument("file", type=Path)
     f.add_argument("--mode", choices=["full", "acc_only"], default="full")
     f.add_argument("--hop", type=int, default=25)
+    rc = sub.add_parser("render-card", help="rebuild MODEL_CARD.md of a run folder from its model_card.json and report.md")
+    rc.add_argument("run_dir", type=Path)
+    rc.add_argument("--install", action="store_true", help="also copy it into models/")
     args = ap.parse_args(argv)
+
+    if args.cmd == "render-card":
+        import shutil
+
+        from .datasets import REPO_ROOT
+        from .train import render_model_card_md
+
+        (args.run_dir / "MODEL_CARD.md").write_text(render_model_card_md(args.run_dir))
+        if args.install:
+            shutil.copyfile(args.run_dir / "MODEL_CARD.md", REPO_ROOT / "models" / "MODEL_CARD.md")
+        return 0
 
     if args.cmd == "frames":
         from . import preprocessing as pp

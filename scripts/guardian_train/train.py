@@ -374,7 +374,7 @@ def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | No
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     for mode in pp.MODES:
         (out / FILES[mode]).write_bytes(results[mode]["blobs"]["qat_int8"])
-    (out / "MODEL_CARD.md").write_text(card_markdown(card, report))
+    (out / "MODEL_CARD.md").write_text(render_model_card_md(out))
     if install:
         dst = REPO_ROOT / "models"
         dst.mkdir(exist_ok=True)
@@ -727,3 +727,14 @@ def card_markdown(card, report) -> str:
         L.append(f"- {mode}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in t.items()))
     L.append("")
     return "\n".join(L)
+
+
+def render_model_card_md(run_dir: Path) -> str:
+    """MODEL_CARD.md of a run folder: the card summary followed by the full measured report."""
+    card = json.loads((run_dir / "model_card.json").read_text())
+    report = json.loads((run_dir / "report.json").read_text())
+    text = card_markdown(card, report)
+    rep = (run_dir / "report.md").read_text()
+    rep = rep.replace("# Guardian training report", "## Training report (copied from the run folder's report.md)", 1)
+    rep = "\n".join(("#" + ln) if ln.startswith("## ") and not ln.startswith("## Training report") else ln for ln in rep.splitlines())
+    return text + "\n" + rep + "\n"
