@@ -72,6 +72,9 @@ pub struct ModelSpec {
     pub output: TensorSpec,
     /// Decision threshold on the dequantized score, chosen on validation subjects only.
     pub threshold: f32,
+    /// SHA-256 of the `.tflite` file, lower-case hex; the runtime refuses other bytes.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// The two models a card describes.

@@ -468,6 +468,7 @@ mod tests {
                 zero_point: -128,
             },
             threshold: 0.5,
+            sha256: None,
         };
         ModelCard {
             preprocessing_version: 1,

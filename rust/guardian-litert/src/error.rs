@@ -62,6 +62,16 @@ pub enum RuntimeError {
         source: std::io::Error,
     },
 
+    /// The model's SHA-256 is not the one its card states: a damaged or different file.
+    /// Checked before LiteRT sees the bytes.
+    #[error("model checksum mismatch: the card says sha256 {expected}, the file has {found}")]
+    ChecksumMismatch {
+        /// SHA-256 the card states (hex).
+        expected: String,
+        /// SHA-256 of the bytes given (hex).
+        found: String,
+    },
+
     /// The bytes are not a usable TFLite model: rejected by the pre-check (size, `TFL3`
     /// identifier, flatbuffer cross-references) or by LiteRT's loader. `status` is LiteRT's
     /// `LiteRtStatus` code, or `None` when the pre-check rejected the bytes before LiteRT saw

@@ -150,6 +150,15 @@ impl LiteRtScorer {
                 options.num_threads
             )));
         }
+        if let Some(want) = &spec.sha256 {
+            let found = sha256_hex(bytes);
+            if !found.eq_ignore_ascii_case(want) {
+                return Err(RuntimeError::ChecksumMismatch {
+                    expected: want.clone(),
+                    found,
+                });
+            }
+        }
         check_tflite_model(bytes)?;
         let model_bytes = AlignedBytes::copy_from(bytes);
         // Every LiteRT call runs inside `guard`: LiteRT 2.1.4 can throw C++ exceptions through
@@ -812,4 +821,13 @@ fn create_buffer(
         }
         Ok(buffer)
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
