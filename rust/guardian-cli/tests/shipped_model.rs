@@ -143,17 +143,19 @@ fn nan_and_infinite_samples_are_rejected_and_counted() {
 fn a_model_that_does_not_match_the_card_is_refused() {
     let bundle = ModelBundle::embedded().expect("embedded");
     let lib = load_litert(None).expect("lib");
-    // The acc-only model's bytes under the full model's spec: wrong channel count.
-    let spec = bundle.card.model(SensorSet::Full);
-    let err = guardian_litert::LiteRtScorer::from_bytes(
-        &lib,
-        bundle.model_bytes(SensorSet::AccOnly),
-        spec,
-        bundle.card.window_frames,
-    )
-    .expect_err("mismatch");
-    assert!(
-        err.to_string().contains("shape") || err.to_string().contains("quant"),
-        "{err}"
-    );
+    let full = bundle.card.model(SensorSet::Full);
+    let acc_bytes = bundle.model_bytes(SensorSet::AccOnly);
+    let w = bundle.card.window_frames;
+    // The acc-only model's bytes under the full model's spec: the checksum catches it first...
+    let err =
+        guardian_litert::LiteRtScorer::from_bytes(&lib, acc_bytes, full, w).expect_err("checksum");
+    assert!(err.to_string().contains("checksum"), "{err}");
+    // ...and without a checksum in the card, the input shape does.
+    let unchecked = guardian_core::ModelSpec {
+        sha256: None,
+        ..full.clone()
+    };
+    let err = guardian_litert::LiteRtScorer::from_bytes(&lib, acc_bytes, &unchecked, w)
+        .expect_err("shape");
+    assert!(err.to_string().contains("shape"), "{err}");
 }
