@@ -175,7 +175,7 @@ pub fn read_unreadable(path: &Path) -> Result<Vec<Unreadable>> {
                 subject: at(2),
                 activity: at(3),
                 stage: "export".into(),
-                error: at(6),
+                error: at(6).trim_matches('"').replace("\"\"", "\""),
             }
         })
         .collect())

@@ -1,0 +1,54 @@
+"""CLI: python -m guardian_eval {export,report,all} ..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    from .export import DATASETS, DEFAULT_CARD, SPLITS
+
+    ap = argparse.ArgumentParser(prog="guardian_eval", description="Guardian event-level evaluation")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("export", help="write a dataset split as recordings + labels.csv")
+    e.add_argument("--dataset", choices=DATASETS, required=True)
+    e.add_argument("--split", choices=SPLITS, default="test")
+    e.add_argument("--card", type=Path, default=DEFAULT_CARD, help="model card whose 'split' selects the subjects")
+    e.add_argument("--out", type=Path, required=True)
+    r = sub.add_parser("report", help="report.md, report.json and plots from `guardian eval` output")
+    r.add_argument("--eval-dir", type=Path, action="append", required=True, help="output folder of `guardian eval` (repeatable)")
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--title", default="Guardian event-level evaluation")
+    r.add_argument("--max-timelines", type=int, default=40)
+    a = sub.add_parser("all", help="export test subjects of both datasets, run guardian eval (full, acc-only), report")
+    a.add_argument("--out", type=Path, default=None, help="default out/eval")
+    a.add_argument("--split", choices=SPLITS, default="test")
+    a.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models)")
+    a.add_argument("--card", type=Path, default=None, help="card with the split (default: the model's card)")
+    a.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    a.add_argument("--config", type=Path, default=None, help="detector configuration JSON")
+    a.add_argument("--docs", action="store_true", help="also write docs/EVALUATION.md and docs/eval/*.png")
+    a.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "export":
+        from .export import export
+
+        export(args.dataset, args.split, args.out, args.card)
+        return 0
+    if args.cmd == "report":
+        from .report import report
+
+        report(args.eval_dir, args.out, title=args.title, max_timelines=args.max_timelines)
+        return 0
+    if args.cmd == "all":
+        from .run_all import run_all
+
+        return run_all(args)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
