@@ -121,7 +121,32 @@ def explain_miss(r: dict, m: dict) -> dict:
         out.update(reason=f"alarm raised with an impact {dt:+.2f} s from the labelled one (tolerance 1.5 s)", code="time")
     else:
         out.update(reason="model confirmed (score >= threshold) but the post-impact check rejected it (not still, orientation unchanged)", code="post_check")
+    near = [a for a in alarms if abs(a["impact_t_ns"] - impact) <= 5_000_000_000]
+    if near and out["code"] != "time":
+        a = near[0]
+        out["reason"] += (
+            f"; the fall was alarmed at another peak {(a['impact_t_ns'] - impact) / 1e9:+.2f} s from the labelled impact"
+            f" ({a.get('peak_g', float('nan')):.2f} g vs the label's largest peak), outside the 1.5 s tolerance,"
+            f" alert {(a['confirmed_t_ns'] - impact) / 1e9:.1f} s after the labelled impact"
+        )
+        out["alarm_near"] = True
     return out
+
+
+def poisson_upper(k: int, conf: float = 0.95) -> float:
+    """Exact one-sided upper confidence bound of a Poisson mean after observing k events."""
+    def cdf(lam: float) -> float:
+        term = total = math.exp(-lam)
+        for i in range(1, k + 1):
+            term *= lam / i
+            total += term
+        return total
+
+    lo, hi = float(k), float(k) + 10.0 * (1 + math.sqrt(k + 1))
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) > 1 - conf else (lo, mid)
+    return (lo + hi) / 2
 
 
 # ---------------------------------------------------------------- tables
@@ -143,7 +168,7 @@ def group_row(name: str, g: dict) -> list[str]:
     return [
         name,
         pct(g["sensitivity"], g["falls_caught"], g["fall_trials"]),
-        f"{num(a['false_alarms_per_hour'])} ({a['false_alarms']} in {a['hours']:.2f} h)",
+        f"{num(a['false_alarms_per_hour'])} ({a['false_alarms']} in {a['hours']:.2f} h; 95% upper {poisson_upper(a['false_alarms']) / a['hours']:.1f})" if a["hours"] else "-",
         f"{num(lg['false_alarms_per_hour'])} ({lg['false_alarms']} in {lg['hours']:.2f} h)" if lg["trials"] else "-",
         pct(a["specificity"], a["trials"] - a["trials_with_alarm"], a["trials"]),
         num(lat["median_s"]),

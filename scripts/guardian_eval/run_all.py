@@ -89,7 +89,7 @@ def run_all(args) -> int:
                 "(`guardian eval`: the same card, models, LiteRT runtime and detector configuration a phone runs);",
                 "Python only exports the datasets as recordings and draws this report.",
                 "",
-                "Reproduce (about a minute; `make eval` runs the same):",
+                "Reproduce (a few seconds once built; `make eval` runs the same):",
                 "",
                 "```",
                 "cd scripts && ../.venv/bin/python -m guardian_eval all --docs",
@@ -106,7 +106,9 @@ def run_all(args) -> int:
                 "",
                 "**Caveat: the test split holds one subject per dataset** (the shipped model is a quick-mode model),",
                 "so a single recording moves sensitivity by 1-8 points; these numbers are a smoke test of the",
-                "pipeline, not a population estimate. See *Cross-dataset and folds* at the end for what is still missing.",
+                "pipeline, not a population estimate. With well under an hour of ADL, zero false alarms is consistent with",
+                "a true rate of several per hour: the false-alarm column gives the exact 95% Poisson upper bound. See the",
+                "last section for other models, validation tuning, cross-dataset and what is still missing.",
             ]
         )
         report([engine_dir], docs, title="Guardian evaluation of the shipped model", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)

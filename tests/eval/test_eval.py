@@ -142,7 +142,7 @@ def test_explain_miss_names_the_stage_that_failed():
     r["events"] = [{"kind": "fall", "impact_t_ns": 7_000_000_000, "confirmed_t_ns": 9_500_000_000}]
     assert explain_miss(r, _meta())["code"] == "blocked"
     r = dict(base, windows=[_win(10.5, 2.5, 0.9, "confirming")])
-    r["events"] = [{"kind": "fall", "impact_t_ns": 12_000_000_000, "confirmed_t_ns": 14_500_000_000}]
+    r["events"] = [{"kind": "fall", "impact_t_ns": 12_000_000_000, "confirmed_t_ns": 14_500_000_000, "peak_g": 3.0}]
     assert explain_miss(r, _meta())["code"] == "time"
 
 
@@ -168,3 +168,11 @@ def test_guardian_eval_and_report_on_exported_recordings(fake_root: Path, tmp_pa
     assert (tmp_path / "report" / "latency.png").exists() or not m["models"]["full"]["groups"]["overall"]["latency"]["n"]
     misses = rep["evaluations"][0]["models"]["full"]["misses"]
     assert len(misses) == 2 - m["models"]["full"]["groups"]["overall"]["falls_caught"]
+
+
+def test_a_miss_next_to_an_alarm_at_another_peak_says_so():
+    base = {"file": "f.csv", "activity": "F05", "model": "full", "impact_t_ns": 10_000_000_000}
+    r = dict(base, windows=[_win(9.5, 1.0, None, "idle"), _win(10.5, 4.0, 0.1, "idle"), _win(11.0, 4.0, 0.2, "idle")])
+    r["events"] = [{"kind": "fall", "impact_t_ns": 11_800_000_000, "confirmed_t_ns": 14_300_000_000, "peak_g": 3.9}]
+    x = explain_miss(r, _meta())
+    assert x["code"] == "model" and x["alarm_near"] and "+1.80 s" in x["reason"] and "4.3 s after" in x["reason"]
