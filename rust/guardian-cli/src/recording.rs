@@ -113,22 +113,52 @@ impl<R: BufRead> RecordingReader<R> {
     }
 }
 
-fn parse_row(text: &[u8]) -> Result<(Sensor, Sample), String> {
-    let mut fields = text.split(|&b| b == b',');
-    let mut next = |name: &str| {
-        fields
-            .next()
-            .ok_or_else(|| format!("missing field `{name}`"))
+/// One pass over a well-formed row (no spaces); `None` sends the row to [`parse_row`], which
+/// accepts spaces around numbers and explains what is wrong.
+fn parse_row_fast(text: &[u8]) -> Option<(Sensor, Sample)> {
+    let comma = text.iter().position(|&b| b == b',')?;
+    let t_ns = parse_i64(&text[..comma])?;
+    let rest = &text[comma + 1..];
+    let (sensor, mut rest) = if let Some(r) = rest.strip_prefix(b"acc,") {
+        (Sensor::Acc, r)
+    } else {
+        (Sensor::Gyro, rest.strip_prefix(b"gyro,")?)
     };
-    let t = next("t_ns")?;
-    let sensor = next("sensor")?;
-    let (x, y, z) = (next("x")?, next("y")?, next("z")?);
-    if fields.next().is_some() {
-        return Err("more than 5 fields (expected t_ns,sensor,x,y,z)".into());
+    let mut v = [0f32; 3];
+    for (i, slot) in v.iter_mut().enumerate() {
+        let (x, n) = fast_float2::parse_partial::<f64, _>(rest).ok()?;
+        *slot = x as f32;
+        rest = &rest[n..];
+        if i < 2 {
+            rest = rest.strip_prefix(b",")?;
+        }
     }
-    let t_ns = std::str::from_utf8(t)
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
+    rest.is_empty()
+        .then_some((sensor, Sample::new(t_ns, v[0], v[1], v[2])))
+}
+
+const FIELDS: [&str; 5] = ["t_ns", "sensor", "x", "y", "z"];
+
+fn parse_row(text: &[u8]) -> Result<(Sensor, Sample), String> {
+    let mut fields: [&[u8]; 5] = [&[]; 5];
+    let mut n = 0;
+    let mut start = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if b == b',' {
+            if n == 4 {
+                return Err("more than 5 fields (expected t_ns,sensor,x,y,z)".into());
+            }
+            fields[n] = &text[start..i];
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n < 4 {
+        return Err(format!("missing field `{}`", FIELDS[n + 1]));
+    }
+    fields[4] = &text[start..];
+    let [t, sensor, x, y, z] = fields;
+    let t_ns = parse_i64(t.trim_ascii())
         .ok_or_else(|| format!("t_ns `{}` is not an integer", String::from_utf8_lossy(t)))?;
     let sensor = match sensor {
         b"acc" => Sensor::Acc,
@@ -149,6 +179,32 @@ fn parse_row(text: &[u8]) -> Result<(Sensor, Sample), String> {
         sensor,
         Sample::new(t_ns, value(x, "x")?, value(y, "y")?, value(z, "z")?),
     ))
+}
+
+/// A decimal integer with an optional sign; `None` on anything else or on overflow.
+fn parse_i64(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
 }
 
 /// Writes both streams as one recording, rows merged in timestamp order.
@@ -207,6 +263,8 @@ mod tests {
             ("x,acc,0,0,0\n", 1, "not an integer"),
             ("1,acc,0,zero,0\n", 1, "y `zero`"),
             ("1,acc,0,0,0,7\n", 1, "more than 5"),
+            ("99999999999999999999,acc,0,0,0\n", 1, "not an integer"),
+            ("-,acc,0,0,0\n", 1, "not an integer"),
         ] {
             let err = read_all(text).expect_err(text);
             let msg = err.to_string();
