@@ -103,6 +103,9 @@ impl<R: BufRead> RecordingReader<R> {
             if self.line_no == 1 && text.starts_with(b"t_ns,") {
                 continue;
             }
+            if let Some(row) = parse_row_fast(text) {
+                return Ok(Some(row));
+            }
             return parse_row(text)
                 .map(Some)
                 .map_err(|reason| RecordingError::Malformed {
