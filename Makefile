@@ -11,7 +11,7 @@ GUARDIAN := target/release/guardian
 export GUARDIAN_LITERT_LIB := $(CURDIR)/$(LITERT)
 export GUARDIAN_BIN := $(CURDIR)/$(GUARDIAN)
 
-.PHONY: demo test test-rust test-python lint bench train train-quick eval litert venv datasets fmt
+.PHONY: demo test test-rust test-python lint bench build train train-quick eval litert venv datasets fmt
 
 ## The main job: a synthetic day through the shipped model, detections against the truth.
 demo: $(LITERT)
@@ -29,12 +29,19 @@ lint: venv
 test-rust: $(LITERT)
 	$(CARGO) test --release --workspace
 
-test-python: venv datasets $(LITERT)
-	$(CARGO) build --release -q -p guardian-cli
-	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity
+test-python: venv datasets $(LITERT) build
+	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity ../tests/eval
 
 bench: $(LITERT)
 	$(CARGO) run --release -q -p guardian-cli -- bench
+
+build:
+	$(CARGO) build --release -q -p guardian-cli
+
+## Event-level evaluation of the shipped model on its held-out subjects; refreshes
+## docs/EVALUATION.md (about a minute once the datasets are exported).
+eval: venv datasets $(LITERT) build
+	cd scripts && ../$(PY) -m guardian_eval all --docs
 
 ## Train the shipped models (full run, about 30 min on 2 cores) and install them in models/.
 train: venv datasets

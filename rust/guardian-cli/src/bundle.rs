@@ -77,13 +77,9 @@ impl ModelBundle {
     /// Loads and validates one model in LiteRT.
     pub fn scorer(&self, lib: &LiteRtLibrary, sensors: SensorSet) -> Result<LiteRtScorer> {
         let spec = self.card.model(sensors);
-        LiteRtScorer::from_bytes(
-            lib,
-            self.model_bytes(sensors),
-            spec,
-            self.card.window_frames,
-        )
-        .with_context(|| format!("model {} ({})", spec.file, self.origin))
+        let bytes = self.model_bytes(sensors);
+        without_litert_log(|| LiteRtScorer::from_bytes(lib, bytes, spec, self.card.window_frames))
+            .with_context(|| format!("model {} ({})", spec.file, self.origin))
     }
 
     /// An engine running this bundle's model for `sensors`.
@@ -117,5 +113,32 @@ pub fn load_litert(path: Option<&Path>) -> Result<LiteRtLibrary> {
     match lib {
         Ok(lib) => Ok(lib),
         Err(e) => bail!("{e}"),
+    }
+}
+
+/// Runs `f` with stderr pointed at /dev/null, unless `GUARDIAN_LITERT_LOG` is set.
+///
+/// LiteRT 2.1.4 prints INFO lines on stderr whenever it builds a model and exports no way to
+/// turn them off; its failures still reach the caller as typed errors.
+fn without_litert_log<T>(f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("GUARDIAN_LITERT_LOG").is_some() {
+        return f();
+    }
+    // SAFETY: plain descriptor calls; stderr (fd 2) is restored before returning, and a failed
+    // dup/open leaves stderr untouched.
+    unsafe {
+        let saved = libc::dup(2);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        let swapped = saved >= 0 && null >= 0 && libc::dup2(null, 2) >= 0;
+        let out = f();
+        if swapped {
+            libc::dup2(saved, 2);
+        }
+        for fd in [saved, null] {
+            if fd >= 0 {
+                libc::close(fd);
+            }
+        }
+        out
     }
 }
