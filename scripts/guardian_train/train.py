@@ -182,8 +182,12 @@ def _sha(b: bytes) -> str:
 
 
 def _git_rev() -> str:
+    """HEAD at the start of the run, with '+dirty' when scripts/ has uncommitted changes."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "scripts"], cwd=REPO_ROOT, capture_output=True, text=True,
+                               check=False).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
     except Exception:
         return ""
 
@@ -293,6 +297,7 @@ def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed
 
 def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50) -> dict:
     t_start = time.time()
+    git_rev = _git_rev()
     cfg = Config.make(quick)
     out.mkdir(parents=True, exist_ok=True)
     root = datasets_root()
@@ -369,6 +374,7 @@ def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | No
     timings["total"] = time.time() - t_start
     report = make_report(tfs, split, trigger, results, cv, study, unreadable, counters, cfg, timings)
     report["sisfall_source"] = f"{sisfall_dir} at {sisfall_rate} Hz" if sisfall_dir else None
+    report["git_commit"] = git_rev
     write_outputs(out, report, results, tfs)
     card = make_card(report, results, split, trigger, cfg)
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
