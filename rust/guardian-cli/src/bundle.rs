@@ -1,9 +1,11 @@
 //! The model card and both models, from the binary itself or from a folder.
 
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use guardian_core::{DetectorConfig, Engine, ModelCard, SensorSet};
+use guardian_core::{DetectorConfig, Engine, ModelCard, ScoreError, Scorer, SensorSet};
 use guardian_litert::{LiteRtLibrary, LiteRtScorer};
 
 const EMBEDDED_CARD: &str = include_str!("../../../models/model_card.json");
@@ -75,10 +77,11 @@ impl ModelBundle {
     }
 
     /// Loads and validates one model in LiteRT.
-    pub fn scorer(&self, lib: &LiteRtLibrary, sensors: SensorSet) -> Result<LiteRtScorer> {
+    pub fn scorer(&self, lib: &LiteRtLibrary, sensors: SensorSet) -> Result<QuietScorer> {
         let spec = self.card.model(sensors);
         let bytes = self.model_bytes(sensors);
         without_litert_log(|| LiteRtScorer::from_bytes(lib, bytes, spec, self.card.window_frames))
+            .map(|s| QuietScorer(ManuallyDrop::new(s)))
             .with_context(|| format!("model {} ({})", spec.file, self.origin))
     }
 
@@ -113,6 +116,36 @@ pub fn load_litert(path: Option<&Path>) -> Result<LiteRtLibrary> {
     match lib {
         Ok(lib) => Ok(lib),
         Err(e) => bail!("{e}"),
+    }
+}
+
+/// A [`LiteRtScorer`] whose construction and destruction keep LiteRT's log lines off stderr.
+#[derive(Debug)]
+pub struct QuietScorer(ManuallyDrop<LiteRtScorer>);
+
+impl Deref for QuietScorer {
+    type Target = LiteRtScorer;
+    fn deref(&self) -> &LiteRtScorer {
+        &self.0
+    }
+}
+
+impl DerefMut for QuietScorer {
+    fn deref_mut(&mut self) -> &mut LiteRtScorer {
+        &mut self.0
+    }
+}
+
+impl Scorer for QuietScorer {
+    fn score(&mut self, input: &[i8]) -> Result<i8, ScoreError> {
+        self.0.score(input)
+    }
+}
+
+impl Drop for QuietScorer {
+    fn drop(&mut self) {
+        // SAFETY: dropped exactly once, here; `self.0` is not used afterwards.
+        without_litert_log(|| unsafe { ManuallyDrop::drop(&mut self.0) });
     }
 }
 

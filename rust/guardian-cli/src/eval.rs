@@ -16,11 +16,10 @@ use anyhow::{bail, Context, Result};
 use guardian_core::{
     DetectorConfig, DetectorPhase, Engine, EngineStats, Event, ScoreError, Scorer, SensorSet,
 };
-use guardian_litert::LiteRtScorer;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{load_config, load_litert, ModelBundle};
+use crate::bundle::{load_config, load_litert, ModelBundle, QuietScorer};
 use crate::recording::RecordingReader;
 use crate::replay::stream;
 use crate::EngineArgs;
@@ -538,7 +537,7 @@ pub struct EvalOutput {
 /// One model shared by the fresh engines of all recordings: the model is stateless between
 /// windows, so reusing its LiteRT instance changes nothing but the cost (and the log lines
 /// LiteRT prints per instance).
-struct SharedScorer(std::sync::Arc<std::sync::Mutex<LiteRtScorer>>);
+struct SharedScorer(std::sync::Arc<std::sync::Mutex<QuietScorer>>);
 
 impl Scorer for SharedScorer {
     fn score(&mut self, input: &[i8]) -> Result<i8, ScoreError> {
