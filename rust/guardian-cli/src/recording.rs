@@ -2,7 +2,7 @@
 //!
 //! `sensor` is `acc` (m/s^2, gravity included) or `gyro` (rad/s), Android device frame; rows of
 //! both sensors interleave in arrival order; `#` starts a comment line; an optional header line
-//! `t_ns,sensor,x,y,z` may come first. Values are parsed as f64 and stored as f32.
+//! `t_ns,sensor,x,y,z` may come before the first data row (after comments). Values are parsed as f64 and stored as f32.
 
 use std::io::{BufRead, Write};
 
@@ -35,6 +35,8 @@ pub struct RecordingReader<R> {
     line_no: u64,
     pending: Option<(Sensor, Sample)>,
     bytes_read: u64,
+    /// Whether a header or data row was read (the header may only come first).
+    seen_row: bool,
 }
 
 impl<R: BufRead> RecordingReader<R> {
@@ -45,6 +47,7 @@ impl<R: BufRead> RecordingReader<R> {
             line: Vec::with_capacity(128),
             line_no: 0,
             pending: None,
+            seen_row: false,
             bytes_read: 0,
         }
     }
@@ -100,9 +103,11 @@ impl<R: BufRead> RecordingReader<R> {
             if text.is_empty() || text[0] == b'#' {
                 continue;
             }
-            if self.line_no == 1 && text.starts_with(b"t_ns,") {
+            if !self.seen_row && text.starts_with(b"t_ns,") {
+                self.seen_row = true;
                 continue;
             }
+            self.seen_row = true;
             if let Some(row) = parse_row_fast(text) {
                 return Ok(Some(row));
             }
@@ -248,7 +253,7 @@ mod tests {
 
     #[test]
     fn reads_batches_comments_header_and_nan() {
-        let text = "t_ns,sensor,x,y,z\n# phone A\n1,acc,0,0,9.8\n2,acc,0.5,-1e-3,nan\n3,gyro,0,0,1\r\n\n4,acc,1,2,3\n";
+        let text = "# phone A\nt_ns,sensor,x,y,z\n# more\n1,acc,0,0,9.8\n2,acc,0.5,-1e-3,nan\n3,gyro,0,0,1\r\n\n4,acc,1,2,3\n";
         let b = read_all(text).expect("valid");
         assert_eq!(b.len(), 3);
         assert_eq!(b[0].0, Sensor::Acc);
