@@ -17,6 +17,10 @@ def main(argv=None) -> int:
     t.add_argument("--sisfall-dir", type=Path, default=None,
                    help="read SisFall from this folder (SXnn/*.txt) instead of <datasets>/sisfall-50hz, e.g. the original download")
     t.add_argument("--sisfall-rate", type=int, choices=[50, 200], default=50, help="row rate of --sisfall-dir files (original: 200)")
+    t.add_argument("--datasets", nargs="+", choices=["mobifall", "sisfall"], default=["mobifall", "sisfall"],
+                   help="train (split, trigger, threshold) on these datasets only, e.g. for cross-dataset studies")
+    t.add_argument("--reduced", action="store_true",
+                   help="reduced schedule (15+4 epochs, patience 5/2, no CV or rotation study); for side studies, not for release")
     f = sub.add_parser("frames", help="print the parity CSV of a recording (t_ns,sensor,x,y,z)")
     f.add_argument("file", type=Path)
     f.add_argument("--mode", choices=["full", "acc_only"], default="full")
@@ -57,7 +61,8 @@ def main(argv=None) -> int:
 
         out = args.out or (REPO_ROOT / "out" / "train" / ("quick" if args.quick else "full"))
         try:
-            run(args.quick, out, args.install, sisfall_dir=args.sisfall_dir, sisfall_rate=args.sisfall_rate)
+            run(args.quick, out, args.install, sisfall_dir=args.sisfall_dir, sisfall_rate=args.sisfall_rate,
+                datasets=tuple(args.datasets), reduced=args.reduced)
         except DatasetError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

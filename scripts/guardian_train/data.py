@@ -84,12 +84,14 @@ class WindowSet:
     label: np.ndarray  # int64 (N,) 1 fall, 0 ADL
     trial_idx: np.ndarray  # index into trials list
     band_max_g: np.ndarray  # float64 (N,)
+    weight: np.ndarray | None = None  # float32 (N,) per-window loss multiplier (None: all 1)
 
     def __len__(self):
         return int(self.label.shape[0])
 
     def subset(self, idx):
-        return WindowSet(self.acc[idx], self.gyro[idx], self.label[idx], self.trial_idx[idx], self.band_max_g[idx])
+        w = self.weight[idx] if self.weight is not None else None
+        return WindowSet(self.acc[idx], self.gyro[idx], self.label[idx], self.trial_idx[idx], self.band_max_g[idx], w)
 
 
 def _stack(fr: pp.Frames, starts: np.ndarray):
@@ -150,3 +152,24 @@ def build_windows(
     return WindowSet(
         np.concatenate(accs), np.concatenate(gyros), np.concatenate(labs), np.concatenate(tids), np.concatenate(bmg)
     )
+
+
+def gated_adl_windows(tfs: list[TrialFrames], indices, mode: str, trigger_g: float, hop: int, per_trial_cap: int,
+                      rng: np.random.Generator) -> WindowSet:
+    """Hard negatives: the trigger-gated windows (band max |a| >= trigger_g) of the ADL trials, at `hop`.
+
+    These are the only ADL windows the engine ever scores. Every gated window of a trial is kept when the
+    trial has at most `per_trial_cap` of them; longer trials (walking, jogging) keep a seeded random
+    `per_trial_cap` of theirs, so short hard trials (lying down, rolling, sitting down hard) are never thinned.
+    """
+    adl = [i for i in indices if tfs[i].impact[mode] is None]
+    ws = build_windows(tfs, adl, mode, hop=hop)
+    gated = np.flatnonzero(ws.band_max_g >= trigger_g)
+    keep = []
+    for ti in np.unique(ws.trial_idx[gated]):
+        g = gated[ws.trial_idx[gated] == ti]
+        if g.shape[0] > per_trial_cap:
+            g = np.sort(rng.choice(g, size=per_trial_cap, replace=False))
+        keep.append(g)
+    keep = np.concatenate(keep) if keep else np.zeros(0, np.int64)
+    return ws.subset(keep)

@@ -78,3 +78,15 @@ def choose_threshold(y, s) -> float:
         if ba > best + 1e-12 or (abs(ba - best) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
             best, best_t = ba, float(t)
     return best_t
+
+
+def choose_threshold_recall(y, s, min_recall: float) -> float:
+    """Validation-only rule: the largest threshold whose fall recall is still >= min_recall (a fall window
+    counts as detected when score >= threshold). Falls back to max balanced accuracy without falls."""
+    y = np.asarray(y).astype(bool)
+    s = np.asarray(s, dtype=np.float64)
+    if not y.any():
+        return choose_threshold(y, s)
+    fs = np.sort(s[y])[::-1]  # descending
+    k = int(np.ceil(min_recall * fs.shape[0]))  # need >= k fall windows at or above the threshold
+    return float(fs[max(k, 1) - 1])

@@ -89,6 +89,8 @@ class AugSequence(keras.utils.Sequence):
         x = make_features(self.ws.acc[idx], self.ws.gyro[idx], self.mode, rot, clip)
         y = self.ws.label[idx].astype(np.float32)
         w = np.where(y > 0.5, self.cw[1], self.cw[0]).astype(np.float32)
+        if self.ws.weight is not None:
+            w = w * self.ws.weight[idx]
         return x, y, w
 
     def on_epoch_end(self):

@@ -15,9 +15,9 @@ import numpy as np
 
 from . import model as M
 from . import preprocessing as pp
-from .data import WindowSet, build_windows, load_trials
+from .data import WindowSet, build_windows, gated_adl_windows, load_trials
 from .datasets import REPO_ROOT, datasets_root
-from .metrics import binary_metrics, choose_threshold, roc_curve
+from .metrics import binary_metrics, choose_threshold, choose_threshold_recall, roc_curve
 
 SEED = 1234
 FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}
@@ -62,12 +62,25 @@ class Config:
     val_adl_keep_for_loss: float = 0.3
     study_epochs: int = 10
     rep_samples: int = 500
+    # hard negatives (main models only): trigger-gated ADL windows of the training subjects
+    gated_hop: int = 5
+    gated_per_trial_cap: int = 12
+    gated_adl_weight: float = 4.0  # loss multiplier of every gated ADL training window (on top of class weights)
+    # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
+    threshold_min_recall: float = 0.99
+    reduced: bool = False
 
     @staticmethod
     def make(quick: bool) -> Config:
         if quick:
             return Config(quick=True, pre_epochs=4, qat_epochs=2, cv_folds=0, study_epochs=0)
         return Config(quick=False, pre_epochs=100, qat_epochs=50)
+
+    @staticmethod
+    def make_reduced() -> Config:
+        """Reduced schedule for side studies (cross-dataset): same data and rules, fewer epochs, no CV/rotation study."""
+        return Config(quick=False, pre_epochs=15, qat_epochs=4, pre_patience=5, qat_patience=2, cv_folds=0, study_epochs=0,
+                      reduced=True)
 
 
 def _group(tfs, subj):
@@ -121,6 +134,9 @@ def _concat(a: WindowSet, b: WindowSet) -> WindowSet:
         np.concatenate([a.label, b.label]),
         np.concatenate([a.trial_idx, b.trial_idx]),
         np.concatenate([a.band_max_g, b.band_max_g]),
+        None if a.weight is None and b.weight is None else np.concatenate([
+            a.weight if a.weight is not None else np.ones(len(a), np.float32),
+            b.weight if b.weight is not None else np.ones(len(b), np.float32)]),
     )
 
 
@@ -192,16 +208,27 @@ def _git_rev() -> str:
         return ""
 
 
-def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
+def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log, trigger_g: float) -> dict:
     """Train, convert and evaluate one mode; returns a dict of results."""
     C = len(pp.channels(mode))
     rng = np.random.default_rng((SEED, C))
     tr = train_windows(tfs, split_idx["train"], mode, cfg, rng)
+    hard = gated_adl_windows(tfs, split_idx["train"], mode, trigger_g, cfg.gated_hop, cfg.gated_per_trial_cap,
+                             np.random.default_rng((SEED, C, 2)))
+    n_hard = len(hard)
+    tr = _concat(tr, hard)
+    cw = M.balanced_class_weight(tr.label)
+    tr.weight = np.where((tr.label == 0) & (tr.band_max_g >= trigger_g), cfg.gated_adl_weight, 1.0).astype(np.float32)
+    n_gated_adl = int(((tr.label == 0) & (tr.band_max_g >= trigger_g)).sum())
     va = build_windows(tfs, split_idx["val"], mode)
     te = build_windows(tfs, split_idx["test"], mode)
-    log(f"[{mode}] windows train {len(tr)} ({int(tr.label.sum())} fall) val {len(va)} ({int(va.label.sum())} fall) "
-        f"test {len(te)} ({int(te.label.sum())} fall)")
-    cw = M.balanced_class_weight(tr.label)
+    # threshold set: validation windows at gated_hop (fall windows = starts whose band holds the impact),
+    # restricted to the trigger-gated ones: the distribution the engine scores
+    va_g = build_windows(tfs, split_idx["val"], mode, hop=cfg.gated_hop)
+    va_g = va_g.subset(np.flatnonzero(va_g.band_max_g >= trigger_g))
+    log(f"[{mode}] windows train {len(tr)} ({int(tr.label.sum())} fall; {n_hard} added gated ADL hop {cfg.gated_hop}, "
+        f"{n_gated_adl} gated ADL weighted x{cfg.gated_adl_weight}) val {len(va)} ({int(va.label.sum())} fall) "
+        f"val gated hop {cfg.gated_hop} {len(va_g)} ({int(va_g.label.sum())} fall) test {len(te)} ({int(te.label.sum())} fall)")
     # early-stopping loss on all validation fall windows and a seeded subset of validation ADL windows
     # (for time), rotated by fixed random rotations; the threshold uses every validation window
     keep = (va.label == 1) | (np.random.default_rng(SEED + 4).random(len(va)) < cfg.val_adl_keep_for_loss)
@@ -209,6 +236,7 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
     xv_rot = features_of(va_loss, mode, rotate_seed=SEED + 1)
     yv = va_loss.label.astype(np.float32)
     xv = features_of(va, mode)
+    xvg = features_of(va_g, mode)
     xt = features_of(te, mode)
 
     M.set_seeds(SEED)
@@ -242,12 +270,16 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
            "best_epoch": {"pretrain": best_pre + 1, "qat": best_qat + 1},
            "epochs_run": {"pretrain": len(h_pre["loss"]), "qat": len(h_qat["loss"])},
            "train_seconds": {"pretrain": t_pre, "qat": t_qat},
-           "windows": {"train": len(tr), "train_fall": int(tr.label.sum()), "val": len(va), "val_fall": int(va.label.sum()),
+           "windows": {"train": len(tr), "train_fall": int(tr.label.sum()), "train_added_gated_adl": n_hard,
+                       "train_gated_adl_weighted": n_gated_adl, "val": len(va), "val_fall": int(va.label.sum()),
+                       "val_gated": len(va_g), "val_gated_fall": int(va_g.label.sum()),
                        "test": len(te), "test_fall": int(te.label.sum())},
            "class_weight": cw, "models": {}, "io": {}, "blobs": blobs, "test_windows": te}
     for k, b in blobs.items():
         sv = M.tflite_predict(b, xv, desc=f"val {mode} {k}")
-        thr = choose_threshold(va.label, sv)
+        svg = M.tflite_predict(b, xvg, desc=f"val-gated {mode} {k}")
+        thr = choose_threshold_recall(va_g.label, svg, cfg.threshold_min_recall)
+        thr_ba = choose_threshold(va_g.label, svg)
         st = M.tflite_predict(b, xt, desc=f"test {mode} {k}")
         sr = M.tflite_predict(b, xt_rot, desc=f"test-rot {mode} {k}")
         io = M.tflite_io(b)
@@ -261,7 +293,10 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log) -> dict:
             "size_kb": len(b) / 1024.0,
             "sha256": _sha(b),
             "threshold": thr,
-            "threshold_rule": "max balanced accuracy on validation subjects (unrotated, hop 25)",
+            "threshold_rule": (f"largest threshold keeping fall recall >= {cfg.threshold_min_recall:.0%} on the trigger-gated validation "
+                               f"windows (hop {cfg.gated_hop}, band max |a| >= trigger_g, unrotated)"),
+            "threshold_max_bal_acc_gated_val": thr_ba,
+            "val_gated": binary_metrics(va_g.label, svg, thr),
             "test": binary_metrics(te.label, st, thr),
             "test_rotated": binary_metrics(te.label, sr, thr),
             "val": binary_metrics(va.label, sv, thr),
@@ -295,13 +330,18 @@ def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed
     return out
 
 
-def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50) -> dict:
+def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50,
+        datasets: tuple[str, ...] = ("mobifall", "sisfall"), reduced: bool = False) -> dict:
     t_start = time.time()
     git_rev = _git_rev()
-    cfg = Config.make(quick)
+    cfg = Config.make_reduced() if reduced and not quick else Config.make(quick)
     out.mkdir(parents=True, exist_ok=True)
     root = datasets_root()
     tfs, unreadable, counters = load_trials(root, REPO_ROOT / "out" / "cache", sisfall_dir=sisfall_dir, sisfall_rate=sisfall_rate)
+    tfs = [t for t in tfs if t.trial.subject.split(":")[0] in datasets]
+    if not tfs:
+        raise ValueError(f"no trials of datasets {datasets}")
+    log(f"datasets: {', '.join(datasets)}; {len(tfs)} trials" + ("; REDUCED schedule" if cfg.reduced else ""))
     if unreadable:
         log(f"WARNING: {len(unreadable)} unreadable trials (listed in the report)")
     split = split_subjects(tfs, SEED, quick)
@@ -326,7 +366,7 @@ def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | No
     timings = {}
     for mode in pp.MODES:
         t0 = time.time()
-        results[mode] = train_mode(mode, tfs, sidx, cfg, out, log)
+        results[mode] = train_mode(mode, tfs, sidx, cfg, out, log, trigger_g)
         timings[f"train_{mode}"] = time.time() - t0
         # trigger-gated window metrics
         te = results[mode]["test_windows"]
@@ -375,6 +415,7 @@ def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | No
     report = make_report(tfs, split, trigger, results, cv, study, unreadable, counters, cfg, timings)
     report["sisfall_source"] = f"{sisfall_dir} at {sisfall_rate} Hz" if sisfall_dir else None
     report["git_commit"] = git_rev
+    report["datasets"] = list(datasets)
     write_outputs(out, report, results, tfs)
     card = make_card(report, results, split, trigger, cfg)
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
