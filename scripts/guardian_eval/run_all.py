@@ -80,6 +80,8 @@ def run_all(args) -> int:
         if img.exists():
             shutil.rmtree(img)
         commit = _git("rev-parse", "--short", "HEAD")
+        test_s = split_subjects(card, "test") or []
+        n_test = ", ".join(f"{sum(1 for x in test_s if x.startswith(d + ':'))} {d} subjects" for d in ("mobifall", "sisfall"))
         dirty = _git("status", "--porcelain", "--", "rust/guardian-core", "rust/guardian-cli/src/eval.rs", "models")
         cmdline = "python -m guardian_eval all --docs" + (f" --split {args.split}" if args.split != "test" else "")
         intro = "\n".join(
@@ -104,11 +106,11 @@ def run_all(args) -> int:
                 "*long ADL* = MobiFall STD and WAL (5 min each) and SisFall D01-D04 (100 s each). Latency = alert raised",
                 "(`confirmed_t_ns`) minus labelled impact; median and p95 interpolate linearly (numpy's default).",
                 "",
-                "**Caveat: the test split holds one subject per dataset** (the shipped model is a quick-mode model),",
-                "so a single recording moves sensitivity by 1-8 points; these numbers are a smoke test of the",
-                "pipeline, not a population estimate. With well under an hour of ADL, zero false alarms is consistent with",
-                "a true rate of several per hour: the false-alarm column gives the exact 95% Poisson upper bound. See the",
-                "last section for other models, validation tuning, cross-dataset and what is still missing.",
+                f"**Caveat: the test split is small** ({n_test}), so a single recording moves sensitivity by about a point;",
+                "these numbers are an estimate with wide error bars. With only a few hours of ADL, a handful of false alarms",
+                "is consistent with a true rate several times lower or higher: the false-alarm column gives the exact 95%",
+                "Poisson upper bound. See the last sections for other models, validation tuning, cross-dataset and what is",
+                "still missing.",
             ]
         )
         report([engine_dir], docs, title="Guardian evaluation of the shipped model", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)

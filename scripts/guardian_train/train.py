@@ -566,6 +566,14 @@ def write_outputs(out: Path, report, results, tfs):
     L.append("All metrics below are computed by running the `.tflite` files through `ai_edge_litert.interpreter.Interpreter` "
              "on windows of held-out **test subjects** (window level, hop 25 aligned as in docs/PREPROCESSING.md, ambiguous "
              "windows excluded, original sensor orientation). Thresholds were chosen on validation subjects only.\n")
+    if report.get("datasets"):
+        L.append(f"Datasets: {', '.join(report['datasets'])}." + (
+            " **Reduced schedule** (side study, not for release): " + json.dumps(
+                {k: report['config'][k] for k in ('pre_epochs', 'qat_epochs', 'pre_patience', 'qat_patience')}) if report["config"].get("reduced") else "") + "\n")
+    L.append("Thresholds (validation only): " + "; ".join(
+        f"{m['name']} {m['threshold']:.4f} (max-bal-acc alternative {m['threshold_max_bal_acc_gated_val']:.4f}; validation gated "
+        f"recall {_fmt(m['val_gated']['fall_recall'])} %, specificity {_fmt(m['val_gated']['adl_specificity'])} %)"
+        for m in report["models"] if "val_gated" in m) + "\n")
     s = report["split"]
     L.append("## Split (subject-wise, seed fixed)\n")
     for k in ("train", "val", "test"):
@@ -651,7 +659,9 @@ def write_outputs(out: Path, report, results, tfs):
     L.append(f"- wall time per stage (s): {json.dumps({k: round(v) for k, v in report['timings_seconds'].items()})}")
     L.append(f"- converted tensors/ops: {json.dumps(report['io'])}")
     c = report["config"]
-    L.append(METHOD_NOTE.format(fall_hop=c["fall_hop"], adl_sf=c["adl_keep_sisfall"], val_keep=c["val_adl_keep_for_loss"]))
+    L.append(METHOD_NOTE.format(fall_hop=c["fall_hop"], adl_sf=c["adl_keep_sisfall"], val_keep=c["val_adl_keep_for_loss"],
+                                gated_hop=c.get("gated_hop", 5), cap=c.get("gated_per_trial_cap", 12), gw=c.get("gated_adl_weight", 4.0),
+                                minrec=c.get("threshold_min_recall", 0.99)))
     L.append("\nPlots: `training_curves.png`, `confusion_full.png`, `confusion_acc_only.png`, `roc.png`, `per_activity_recall.png`.\n")
     (out / "report.md").write_text("\n".join(L) + "\n")
 
@@ -674,6 +684,14 @@ METHOD_NOTE = """
   augmentation), ADL windows at hop 25 (all MobiFall ADL windows, a seeded {adl_sf:.0%} of SisFall ADL windows for
   time). Each batch: a uniform random 3-D rotation per window (same rotation on acc and gyro, applied to
   the grid values before feature computation) and, for 30% of windows, per-axis acc clipping at +-2 g.
+- Hard negatives (main models; not the CV folds or the rotation study): the engine scores only
+  trigger-gated windows (band max |a| >= trigger_g), so every gated window of the training subjects' ADL
+  trials at hop {gated_hop} is added (trials with more than {cap} gated windows, i.e. walking/jogging, keep a
+  seeded random {cap}); every gated ADL training window gets loss weight x{gw:g} on top of the class weight.
+- Threshold: the largest threshold keeping fall recall >= {minrec:.0%} on the trigger-gated validation
+  windows at hop {gated_hop} (fall windows = starts whose band holds the impact). Missing a fall costs more
+  than a false alarm and the event target is 97% sensitivity, so the rule fixes recall and takes all the
+  specificity that is left; max balanced accuracy on the same windows is reported beside it.
 - Model: Conv2D(16,(7,1))-MaxPool(2)-Conv2D(24,(5,1))-MaxPool(2)-Conv2D(32,(5,1))-MaxPool(5)-Dense(16)-Dense(1,
   sigmoid) over [1,100,1,C]. Pre-train Adam 1e-3, batch 64, balanced class weights, early stopping on
   validation loss (patience 15, best weights restored), ReduceLROnPlateau(0.5, patience 5), up to 100
