@@ -220,9 +220,18 @@ fn wrong_input_length_is_an_error() {
     assert!(err.0.contains("input length"), "{err}");
 }
 
+/// The full model's spec without its checksum, so damaged bytes reach the structural pre-check
+/// and LiteRT (with the checksum they would be refused first, see `a_changed_byte_fails_the_checksum`).
+fn unchecked(spec: &ModelSpec) -> ModelSpec {
+    ModelSpec {
+        sha256: None,
+        ..spec.clone()
+    }
+}
+
 fn expect_corrupt(bytes: &[u8], what: &str) {
     let card = card();
-    let spec = &card.models.full;
+    let spec = &unchecked(&card.models.full);
     match LiteRtScorer::from_bytes(&lib(), bytes, spec, card.window_frames) {
         Err(RuntimeError::CorruptModel { .. }) => {}
         other => panic!("{what}: expected CorruptModel, got {other:?}"),
@@ -252,7 +261,8 @@ fn empty_and_random_bytes_are_corrupt_models() {
     for (name, bytes) in [("empty.tflite", &[][..]), ("random.tflite", &random[..])] {
         let path = dir.join(name);
         std::fs::write(&path, bytes).expect("write");
-        let r = LiteRtScorer::from_file(&lib(), &path, &card.models.full, card.window_frames);
+        let spec = unchecked(&card.models.full);
+        let r = LiteRtScorer::from_file(&lib(), &path, &spec, card.window_frames);
         assert!(
             matches!(r, Err(RuntimeError::CorruptModel { .. })),
             "{name}: {r:?}"
@@ -301,8 +311,9 @@ fn truncated_models_are_corrupt_models() {
 fn acc_model_with_full_spec_is_a_shape_mismatch() {
     let card = card();
     let bytes = model_bytes(&card.models.acc_only);
-    // The acc-only bytes checked against the full model's spec (8 channels).
-    match LiteRtScorer::from_bytes(&lib(), &bytes, &card.models.full, card.window_frames) {
+    // The acc-only bytes checked against the full model's spec (8 channels), checksum left out.
+    let spec = unchecked(&card.models.full);
+    match LiteRtScorer::from_bytes(&lib(), &bytes, &spec, card.window_frames) {
         Err(RuntimeError::ShapeMismatch {
             tensor,
             expected,
@@ -513,5 +524,22 @@ fn models_dir_has_the_shipped_files() {
             spec.file,
             models_dir().display()
         );
+    }
+}
+
+#[test]
+fn a_changed_byte_fails_the_checksum() {
+    let card = card();
+    let spec = &card.models.full;
+    assert!(
+        spec.sha256.is_some(),
+        "the shipped card records each model's SHA-256"
+    );
+    let mut bytes = model_bytes(spec);
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    match LiteRtScorer::from_bytes(&lib(), &bytes, spec, card.window_frames) {
+        Err(RuntimeError::ChecksumMismatch { expected, found }) => assert_ne!(expected, found),
+        other => panic!("expected ChecksumMismatch, got {other:?}"),
     }
 }
