@@ -64,8 +64,9 @@ os.chmod(tmp, 0o755)
 os.replace(tmp, dest)  # atomic: a concurrent reader never sees a half-written library
 PYEOF
 
+# (no `grep -q`: under pipefail it can close the pipe early and fail the check through SIGPIPE)
 if command -v nm >/dev/null 2>&1; then
-  nm -D --defined-only "$LIB" | grep -Eq ' T LiteRtCreateCompiledModel(@@.*)?$' || {
+  nm -D --defined-only "$LIB" | grep -E ' T LiteRtCreateCompiledModel(@@.*)?$' >/dev/null || {
     echo "fetch_litert.sh: $LIB does not export LiteRtCreateCompiledModel" >&2
     rm -f "$LIB"; exit 1; }
 fi
