@@ -702,8 +702,9 @@ METHOD_NOTE = """
   Static batch 1, int8 input/output for the int8 models.
 - Rerun noise: seeds fixed (python, numpy, TF; TF_DETERMINISTIC_OPS=1, op determinism enabled) and the
   augmentation RNG is keyed by (seed, epoch, batch). On this machine with the pinned libraries a rerun
-  reproduces bit-identical .tflite files and identical metrics (checked: two full runs, 1063 s and 847 s,
-  gave the same SHA-256 for all six models and the same CV and rotation-study numbers; quick runs too).
+  reproduces bit-identical .tflite files and identical metrics (checked before the hard negatives were added:
+  two full runs of efe130a, 1063 s and 847 s, gave the same SHA-256 for all six models and the same CV and
+  rotation-study numbers; quick runs too; the rerun check of the current models is in docs/EVALUATION.md).
   On other CPUs/oneDNN builds float summation order can differ; expect differences of the order of 0.5
   points in window metrics (not measured).
 """
@@ -783,6 +784,7 @@ def card_markdown(card, report) -> str:
         L.append(f"| {mode} | `{m['file']}` | {', '.join(m['channels'])} | {m['requires_gyro']} | {m['input']['scale']:.6g} / {m['input']['zero_point']} | "
                  f"{m['output']['scale']:.6g} / {m['output']['zero_point']} | {m['threshold']:.4f} | {m['size_bytes']} B | "
                  f"{100*mt['accuracy']:.2f} | {100*mt['fall_recall']:.2f} | {100*mt['adl_specificity']:.2f} | {mt['roc_auc']:.4f} |")
+    L += [""] + [f"- {mode}: sha256 `{m['sha256']}`; threshold rule: {m['threshold_rule']}" for mode, m in card["models"].items()]
     L += ["", "Metrics: " + card["models"]["full"]["metrics_scope"] + ".", "", "## Training data", ""]
     for d in card["training_data"]:
         L.append(f"- **{d['name']}** ({d['notes']}): {d['citation']} Subjects used: {len(d['subjects'])}.")
