@@ -340,7 +340,7 @@ impl Scenario {
                 roll: 60.0 * roll_sign,
             },
         };
-        self.push(Activity::Fall(kind), 2.0, to);
+        self.push(Activity::Fall(kind), 3.0, to);
         self.still(lie_secs)
     }
 
@@ -404,7 +404,7 @@ impl Scenario {
     }
 }
 
-/// Where in a 2 s fall segment the impact happens, s.
+/// Where in a 3 s fall segment the impact happens, s.
 const FALL_IMPACT_AT: f64 = 1.3;
 
 fn smoothstep(x: f64) -> f64 {
@@ -476,22 +476,38 @@ fn pose(seg: &Segment, t: f64, pocket: &Mat3) -> Pose {
             in_pocket(lerp_posture(seg.from, seg.to, x), 0.0, lin)
         }
         Activity::Fall(kind) => {
-            // 0-0.6 s walking on/standing, 0.6-1.3 s losing balance with a near free fall in
-            // the last 0.35 s, impact at 1.3 s (2.5-4 g), a rebound, then lying.
-            let tb = FALL_IMPACT_AT - 0.7;
-            let x = smoothstep((t - tb) / 0.7);
-            let posture = lerp_posture(seg.from, seg.to, x);
+            // As in the pocket recordings of MobiFall: about 1 s of losing balance (the thigh
+            // turns at 1-3 rad/s while |a| sinks to 0.3-0.5 g), a first impact at 1.3 s
+            // (1.8-3.2 g) followed by smaller knocks (knee, hip, hand) over 0.3 s, about a second
+            // of decaying movement, then lying.
+            let tb = FALL_IMPACT_AT - 1.0;
+            let x = smoothstep((t - tb) / 1.0);
+            let mut posture = lerp_posture(seg.from, seg.to, x);
+            let after = t - FALL_IMPACT_AT;
+            let settle = if after > 0.0 {
+                (-after / 0.4).exp()
+            } else {
+                0.0
+            };
+            posture.roll += 15.0 * (tau * 2.2 * after).sin() * settle;
+            posture.pitch += 8.0 * (tau * 1.7 * after).sin() * settle;
             let mut lin = [0.0; 3];
-            let ff = FALL_IMPACT_AT - 0.35;
-            if t > ff && t < FALL_IMPACT_AT {
-                let depth = if kind == FallKind::Faint { 0.6 } else { 0.8 };
-                lin[2] = -depth * g;
+            let depth = if kind == FallKind::Faint {
+                0.5
+            } else {
+                0.5 + 0.2 * v
+            };
+            if t > FALL_IMPACT_AT - 0.6 && t < FALL_IMPACT_AT {
+                lin[2] = -depth * g * smoothstep((t - (FALL_IMPACT_AT - 0.6)) / 0.3);
             }
-            let peak = (2.2 + 1.5 * v) * g;
-            lin[2] += pulse(t, FALL_IMPACT_AT, 0.09, peak);
-            lin[2] += pulse(t, FALL_IMPACT_AT + 0.09, 0.15, -0.4 * g);
-            lin[0] += pulse(t, FALL_IMPACT_AT, 0.09, 0.5 * peak * (v - 0.5));
-            if t > FALL_IMPACT_AT + 0.3 {
+            let peak = (1.8 + 1.4 * v) * g;
+            lin[2] += pulse(t, FALL_IMPACT_AT, 0.08, peak);
+            lin[0] += pulse(t, FALL_IMPACT_AT, 0.08, 0.4 * peak * (v - 0.5));
+            lin[1] += pulse(t, FALL_IMPACT_AT + 0.12, 0.07, (0.8 + 0.6 * v) * g);
+            lin[2] += pulse(t, FALL_IMPACT_AT + 0.3, 0.1, 0.6 * g);
+            if after > 0.0 {
+                lin[2] += 0.3 * g * (tau * 3.1 * after).sin() * (-after / 0.35).exp();
+                lin[0] += 0.2 * g * (tau * 2.3 * after).cos() * (-after / 0.35).exp();
                 lin[2] += sway * 0.3;
             }
             in_pocket(posture, 0.0, lin)
