@@ -109,16 +109,13 @@ impl Pipeline {
             self.detector.on_restart();
         }
         self.frames += 1;
-        let newest = *self
-            .windower
-            .recent(1)
-            .next()
-            .expect("a frame was just pushed");
         let (events, dropped) = (&mut self.events, &mut self.dropped_events);
-        self.detector
-            .on_frame(&newest, |e| Self::emit(events, dropped, e));
+        if let Some(newest) = self.windower.newest() {
+            self.detector
+                .on_frame(newest, |e| Self::emit(events, dropped, e));
+        }
         if complete {
-            self.on_window(newest.k);
+            self.on_window(frame.k);
         }
     }
 
@@ -446,6 +443,14 @@ pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A facade moves the engine to its own thread.
+    const _: () = {
+        const fn assert_send<T: Send>() {}
+        assert_send::<Engine>();
+        assert_send::<EngineError>();
+        assert_send::<Event>();
+    };
 
     #[test]
     fn quantize_rounds_half_away_from_zero_and_saturates() {
