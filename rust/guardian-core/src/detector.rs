@@ -179,6 +179,8 @@ pub struct DetectorCounters {
     pub candidates: u64,
     /// Candidates the post-impact check rejected.
     pub rejected_post_check: u64,
+    /// Candidates replaced by a later confirmed impact before their check ended.
+    pub superseded: u64,
     /// Candidates lost because the stream broke (gap, reset) during the check.
     pub interrupted: u64,
     /// Alerts raised.
@@ -269,7 +271,14 @@ impl Detector {
             self.counters.triggered += 1;
         }
         let already = self.last_checked_impact_k.is_some_and(|k| impact_k <= k);
-        if !triggered || already || !matches!(self.state, State::Idle) {
+        // While a candidate is being checked, a later impact is still scored: a stumble is
+        // often confirmed first, and the fall's own impact must be able to replace it.
+        let open = match self.state {
+            State::Idle => true,
+            State::Confirming(c) => impact_k > c.impact_k,
+            State::Alerting { .. } | State::Cooldown { .. } => false,
+        };
+        if !triggered || already || !open {
             return WindowVerdict::Skip;
         }
         self.counters.scored += 1;
@@ -287,6 +296,12 @@ impl Detector {
     ) {
         if score < self.cfg.threshold {
             return;
+        }
+        if let State::Confirming(c) = self.state {
+            if impact_k <= c.impact_k {
+                return;
+            }
+            self.counters.superseded += 1;
         }
         self.counters.candidates += 1;
         self.last_checked_impact_k = Some(impact_k);
@@ -646,6 +661,35 @@ mod tests {
         assert!(matches!(events[1], Event::AlertCancelled { .. }));
         assert_eq!(d.phase(), DetectorPhase::Cooldown);
         assert_eq!(d.counters().candidates, 1);
+    }
+
+    #[test]
+    fn a_later_confirmed_impact_replaces_a_pending_candidate() {
+        // A stumble (2.5 g) while standing, the fall's impact 1.2 s later, then lying.
+        let stumble = IMPACT - 60;
+        let two_peaks = |k: i64| match k {
+            k if k == stumble => [0.0, 24.5, 0.0],
+            k if k < IMPACT => UP,
+            IMPACT => [0.0, 29.4, 0.0],
+            _ => FLAT,
+        };
+        let (events, d) = drive(
+            DetectorConfig::default(),
+            0..1300,
+            two_peaks,
+            0.9,
+            |_, _, _| {},
+        );
+        let falls: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, Event::Fall { .. }))
+            .collect();
+        assert_eq!(falls.len(), 1, "{events:?}");
+        assert!(
+            matches!(falls[0], Event::Fall { impact_t_ns, .. } if *impact_t_ns == IMPACT * GRID_PERIOD_NS),
+            "{falls:?}"
+        );
+        assert_eq!(d.counters().superseded, 1);
     }
 
     #[test]
