@@ -46,6 +46,8 @@ pub struct Windower {
     window: usize,
     hop: usize,
     segment_len: u64,
+    /// Frames until the next window completes (a countdown instead of a division per frame).
+    until_window: usize,
 }
 
 impl std::fmt::Debug for Windower {
@@ -59,14 +61,16 @@ impl std::fmt::Debug for Windower {
 }
 
 impl Windower {
-    /// A windower for windows of `window` frames every `hop` frames (`1 <= hop`,
+    /// A windower for windows of `window` frames every `hop` frames (both at least 1,
     /// `window <= HISTORY_FRAMES`).
     pub fn new(window: usize, hop: usize) -> Self {
+        let window = window.max(1);
         Self {
             frames: Box::default(),
             window,
             hop: hop.max(1),
             segment_len: 0,
+            until_window: window,
         }
     }
 
@@ -93,6 +97,7 @@ impl Windower {
         if restarted {
             self.frames.clear();
             self.segment_len = 0;
+            self.until_window = self.window;
         }
         self.frames.push_overwrite(StoredFrame {
             k: frame.k,
@@ -102,8 +107,11 @@ impl Windower {
             quantized: None,
         });
         self.segment_len += 1;
-        let w = self.window as u64;
-        let complete = self.segment_len >= w && (self.segment_len - w) % self.hop as u64 == 0;
+        self.until_window -= 1;
+        let complete = self.until_window == 0;
+        if complete {
+            self.until_window = self.hop;
+        }
         (restarted, complete)
     }
 
