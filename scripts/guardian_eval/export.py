@@ -8,7 +8,6 @@ t_ns = k * 20 ms on the recording's clock. ADL trials have no impact.
 from __future__ import annotations
 
 import csv
-import hashlib
 import heapq
 import json
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from guardian_train import preprocessing as pp
-from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, read_trial
+from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, read_trial, trials_digest
 
 EXPORT_VERSION = 2
 DATASETS = ("mobifall", "sisfall")
@@ -104,14 +103,8 @@ def export_trial(t: Trial, dataset: str, out: Path) -> dict:
 
 
 def signature(trials: list[Trial], dataset: str, split: str, subjects) -> str:
-    h = hashlib.sha256()
-    h.update(f"v{EXPORT_VERSION} pp{pp.PREPROCESSING_VERSION} {dataset} {split} {sorted(subjects or [])}".encode())
-    for t in trials:
-        for p in t.paths:
-            if p:
-                st = Path(p).stat()
-                h.update(f"{p}:{st.st_size}:{int(st.st_mtime)}".encode())
-    return h.hexdigest()
+    prefix = f"v{EXPORT_VERSION} pp{pp.PREPROCESSING_VERSION} {dataset} {split} {sorted(subjects or [])}"
+    return trials_digest(trials, prefix).hexdigest()
 
 
 def export(dataset: str, split: str, out: Path, card: Path = DEFAULT_CARD, root: Path | None = None, quiet=False) -> dict:

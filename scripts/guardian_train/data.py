@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import preprocessing as pp
-from .datasets import Trial, list_mobifall, list_sisfall, read_trial
+from .datasets import Trial, list_mobifall, list_sisfall, read_trial, trials_digest
 
 
 @dataclass
@@ -33,13 +32,7 @@ def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = 
     trials = list_mobifall(root) + sis
     if subjects is not None:
         trials = [t for t in trials if t.subject in subjects]
-    sig = hashlib.sha256()
-    sig.update(f"pp{pp.PREPROCESSING_VERSION}".encode())
-    for t in trials:
-        for p in t.paths:
-            if p:
-                st = Path(p).stat()
-                sig.update(f"{p}:{st.st_size}:{int(st.st_mtime)}".encode())
+    sig = trials_digest(trials, f"pp{pp.PREPROCESSING_VERSION}")
     cache = None
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ Every reader returns raw streams in the physical convention of docs/PREPROCESSIN
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -261,3 +262,17 @@ def read_trial(trial: Trial) -> Raw:
     if trial.dataset.startswith("sisfall"):
         return read_sisfall(trial)
     raise ValueError(trial.dataset)
+
+
+def trials_digest(trials: list[Trial], prefix: str):
+    """A sha256 over `prefix` and every trial file's path, size and mtime: the cache key of
+    anything derived from these trials (training frames, exported recordings)."""
+    h = hashlib.sha256()
+    h.update(prefix.encode())
+    for t in trials:
+        for p in t.paths:
+            if p:
+                st = Path(p).stat()
+                h.update(f"{p}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h
+
