@@ -25,6 +25,8 @@ def main(argv=None) -> int:
     f.add_argument("file", type=Path)
     f.add_argument("--mode", choices=["full", "acc_only"], default="full")
     f.add_argument("--hop", type=int, default=25)
+    f.add_argument("--scale", type=float, default=None, help="input scale: also print the quantized features")
+    f.add_argument("--zero-point", type=int, default=0, help="input zero point (with --scale)")
     rc = sub.add_parser("render-card", help="rebuild MODEL_CARD.md of a run folder from its model_card.json and report.md")
     rc.add_argument("run_dir", type=Path)
     rc.add_argument("--install", action="store_true", help="also copy it into models/")
@@ -52,7 +54,8 @@ def main(argv=None) -> int:
         gt = raw.gyro_t if args.mode == "full" else None
         gv = raw.gyro_v if args.mode == "full" else None
         fr, _ = pp.process(raw.acc_t, raw.acc_v, gt, gv, args.mode)
-        sys.stdout.write(pp.frames_csv(fr, args.hop))
+        quant = None if args.scale is None else (args.scale, args.zero_point)
+        sys.stdout.write(pp.frames_csv(fr, args.hop, quant))
         return 0
 
     if args.cmd == "train":

@@ -308,14 +308,26 @@ def process(acc_t, acc_v, gyro_t, gyro_v, mode: str) -> tuple[Frames, dict]:
     return fr, counters
 
 
-def frames_csv(fr: Frames, hop: int = HOP) -> str:
-    """The parity CSV: header k,t_ns,window_start,<channels>, one row per frame."""
+def frames_csv(fr: Frames, hop: int = HOP, quant: tuple[float, int] | None = None) -> str:
+    """The parity CSV: header k,t_ns,window_start,<channels>[,q_<channels>], one row per frame.
+
+    Features are printed with 17 significant digits (exact f64); with `quant` = (scale, zero_point)
+    the section 9 quantized features follow.
+    """
     feats = features(fr)
     ws = np.zeros(len(fr), dtype=bool)
     ws[window_starts(fr.run, hop)] = True
-    lines = [",".join(["k", "t_ns", "window_start", *channels(fr.mode)])]
+    names = channels(fr.mode)
+    header = ["k", "t_ns", "window_start", *names]
+    q = None
+    if quant is not None:
+        header += [f"q_{n}" for n in names]
+        q = quantize(feats, quant[0], quant[1])
+    lines = [",".join(header)]
     for i in range(len(fr)):
         k = int(fr.k[i])
-        vals = ",".join(f"{x:.9e}" for x in feats[i])
+        vals = ",".join(f"{x:.16e}" for x in feats[i])
+        if q is not None:
+            vals += "," + ",".join(str(int(v)) for v in q[i])
         lines.append(f"{k},{k * DT_NS},{int(ws[i])},{vals}")
     return "\n".join(lines) + "\n"

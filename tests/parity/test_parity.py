@@ -1,7 +1,8 @@
 """Cross-language preprocessing parity: Rust `guardian frames` vs Python `guardian_train frames`.
 
-Both print `k,t_ns,window_start,<channels>` for the same recording; docs/PREPROCESSING.md section 10:
-same k list, same window starts, features equal within 1e-6 absolute.
+Both print `k,t_ns,window_start,<channels>,q_<channels>` for the same recording, with the shipped
+card's input quantization; docs/PREPROCESSING.md section 10: same k list, same window starts, the
+same features to the bit and the same int8 model input.
 
 Rust binary: env GUARDIAN_BIN, default <repo>/target/release/guardian (build it first, e.g. the
 Makefile's build step). Python: <repo>/.venv/bin/python (or the current interpreter) with
@@ -10,6 +11,7 @@ PYTHONPATH=<repo>/scripts.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -21,7 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("GUARDIAN_BIN", str(REPO / "target" / "release" / "guardian")))
-TOL = 1e-6
+CARD = json.loads((REPO / "models" / "model_card.json").read_text())
 MS = 1_000_000
 
 
@@ -105,27 +107,36 @@ def make_recording(path: Path, seed: int = 7) -> dict:
 
 
 def parse(csv_text: str):
+    """-> header, k, window starts, features (float), quantized features (int)."""
     lines = [ln for ln in csv_text.strip().splitlines() if ln.strip()]
     header = lines[0].split(",")
-    k, starts, feats = [], [], []
+    c = sum(1 for h in header if h.startswith("q_"))
+    k, starts, feats, q = [], [], [], []
     for ln in lines[1:]:
         p = ln.split(",")
         k.append(int(p[0]))
         assert int(p[1]) == int(p[0]) * 20_000_000
         starts.append(int(p[2]))
-        feats.append([float(v) for v in p[3:]])
-    return header, np.array(k), np.array(starts), np.array(feats)
+        feats.append([float(v) for v in p[3 : len(p) - c]])
+        q.append([int(v) for v in p[len(p) - c :]])
+    return header, np.array(k), np.array(starts), np.array(feats), np.array(q)
+
+
+def quant_args(mode):
+    spec = CARD["models"]["full" if mode == "full" else "acc_only"]["input"]
+    return ["--scale", repr(spec["scale"]), "--zero-point", str(spec["zero_point"])]
 
 
 def run_python(path, mode, hop):
     env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
-    r = subprocess.run([_python(), "-m", "guardian_train", "frames", str(path), "--mode", mode, "--hop", str(hop)],
-                       capture_output=True, text=True, env=env, check=True)
+    r = subprocess.run([_python(), "-m", "guardian_train", "frames", str(path), "--mode", mode, "--hop", str(hop),
+                        *quant_args(mode)], capture_output=True, text=True, env=env, check=True)
     return r.stdout
 
 
 def run_rust(path, mode, hop):
-    r = subprocess.run([str(BIN), "frames", str(path), "--mode", mode, "--hop", str(hop)], capture_output=True, text=True, check=False)
+    r = subprocess.run([str(BIN), "frames", str(path), "--mode", mode, "--hop", str(hop), *quant_args(mode)],
+                       capture_output=True, text=True, check=False)
     assert r.returncode == 0, f"guardian frames failed ({r.returncode}): {r.stderr}"
     return r.stdout
 
@@ -139,8 +150,9 @@ def recording(tmp_path_factory):
 
 def test_python_side_sanity(recording):
     """Independent of Rust: the recording exercises every rule and yields windows."""
-    h, k, starts, feats = parse(run_python(recording, "full", 25))
-    assert h[:3] == ["k", "t_ns", "window_start"] and len(h) == 11
+    h, k, starts, feats, q = parse(run_python(recording, "full", 25))
+    assert h[:3] == ["k", "t_ns", "window_start"] and len(h) == 19
+    assert q.shape == feats.shape and q.min() >= -128 and q.max() <= 127 and len(np.unique(q)) > 50
     assert starts.sum() >= 10
     assert (np.diff(k) < 0).sum() == 1  # one clock reset -> k restarts once
     assert (np.abs(feats) <= 1).all() and (np.abs(feats) == 1).any()  # the impact is clipped
@@ -158,11 +170,13 @@ def test_python_side_sanity(recording):
 def test_parity(recording, mode, hop):
     if not BIN.exists():
         pytest.skip(f"Rust CLI not found at {BIN} (build it: cargo build --release -p guardian-cli, or set GUARDIAN_BIN)")
-    hp, kp, sp, fp = parse(run_python(recording, mode, hop))
-    hr, kr, sr, fr = parse(run_rust(recording, mode, hop))
+    hp, kp, sp, fp, qp = parse(run_python(recording, mode, hop))
+    hr, kr, sr, fr, qr = parse(run_rust(recording, mode, hop))
     assert hp == hr, (hp, hr)
     assert len(kp) == len(kr), f"frame count differs: python {len(kp)} rust {len(kr)}"
     assert (kp == kr).all(), f"first differing k at row {int(np.argmax(kp != kr))}"
     assert (sp == sr).all(), f"window starts differ at rows {np.flatnonzero(sp != sr)[:10]}"
     diff = np.abs(fp - fr)
-    assert diff.max() <= TOL, f"max feature difference {diff.max():.3g} at {np.unravel_index(diff.argmax(), diff.shape)}"
+    assert diff.max() == 0.0, f"max feature difference {diff.max():.3g} at {np.unravel_index(diff.argmax(), diff.shape)}"
+    bad = np.argwhere(qp != qr)
+    assert len(bad) == 0, f"{len(bad)} quantized values differ, first at (row, channel) {bad[0].tolist()}"

@@ -6,13 +6,17 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use guardian_core::frame::CHANNEL_NAMES;
-use guardian_core::{FrameFusion, Resampler, Sensor, SensorSet, Windower, GRID_PERIOD_NS};
+use guardian_core::input::quantize;
+use guardian_core::{
+    FrameFusion, QuantParams, Resampler, Sensor, SensorSet, Windower, GRID_PERIOD_NS,
+};
 
 use crate::recording::RecordingReader;
 
 /// Prints `k,t_ns,window_start,<channels>` for every frame, in increasing `k` within each
-/// segment (the order the engine sees them).
-pub fn run(file: &Path, sensors: SensorSet, hop: usize) -> Result<()> {
+/// segment (the order the engine sees them), features with 17 significant digits (exact f64);
+/// with `quant`, the quantized features follow as `q_<channels>`.
+pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParams>) -> Result<()> {
     let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let mut reader = RecordingReader::new(BufReader::new(input));
     let (mut acc, mut gyro) = (Resampler::new(), Resampler::new());
@@ -38,11 +42,24 @@ pub fn run(file: &Path, sensors: SensorSet, hop: usize) -> Result<()> {
     }
     let c = sensors.channels();
     let mut out = BufWriter::new(std::io::stdout().lock());
-    writeln!(out, "k,t_ns,window_start,{}", CHANNEL_NAMES[..c].join(","))?;
+    let names = &CHANNEL_NAMES[..c];
+    write!(out, "k,t_ns,window_start,{}", names.join(","))?;
+    if quant.is_some() {
+        for n in names {
+            write!(out, ",q_{n}")?;
+        }
+    }
+    writeln!(out)?;
     for (f, start) in &frames {
         write!(out, "{},{},{}", f.k, f.k * GRID_PERIOD_NS, u8::from(*start))?;
-        for x in &f.features()[..c] {
-            write!(out, ",{x:.9e}")?;
+        let features = f.features();
+        for x in &features[..c] {
+            write!(out, ",{x:.16e}")?;
+        }
+        if let Some(q) = quant {
+            for &x in &features[..c] {
+                write!(out, ",{}", quantize(x, q))?;
+            }
         }
         writeln!(out)?;
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use guardian_cli::{bench, bundle, demo, eval, frames, replay, EngineArgs};
-use guardian_core::SensorSet;
+use guardian_core::{QuantParams, SensorSet};
 
 /// Guardian fall detection: replay recordings, run the demo, benchmark.
 #[derive(Debug, Parser)]
@@ -98,6 +98,12 @@ enum Command {
         /// Hop between window starts, frames
         #[arg(long, default_value_t = 25)]
         hop: usize,
+        /// Input scale: also print the quantized features (docs/PREPROCESSING.md section 9)
+        #[arg(long)]
+        scale: Option<f32>,
+        /// Input zero point (with --scale)
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        zero_point: i32,
     },
     /// Event-level evaluation: stream every recording of labels files (from `python -m
     /// guardian_eval export`) through fresh engines; write metrics.json and results.jsonl
@@ -169,12 +175,19 @@ fn main() -> ExitCode {
             invokes,
             hours,
         } => bench::run(&engine, json, invokes, hours),
-        Command::Frames { file, mode, hop } => {
+        Command::Frames {
+            file,
+            mode,
+            hop,
+            scale,
+            zero_point,
+        } => {
             let sensors = match mode {
                 FramesMode::Full => SensorSet::Full,
                 FramesMode::AccOnly => SensorSet::AccOnly,
             };
-            frames::run(&file, sensors, hop)
+            let quant = scale.map(|scale| QuantParams { scale, zero_point });
+            frames::run(&file, sensors, hop, quant)
         }
         Command::CheckModel { engine } => check_model(&engine),
         Command::Eval {

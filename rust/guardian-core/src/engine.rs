@@ -9,6 +9,7 @@ use crate::detector::{
     Detector, DetectorConfig, DetectorCounters, DetectorPhase, Event, WindowVerdict,
 };
 use crate::frame::{Frame, FrameFusion, CHANNEL_NAMES};
+use crate::input::ModelInput;
 use crate::resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};
 use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
 use crate::scorer::{ScoreError, Scorer};
@@ -75,13 +76,11 @@ pub struct WindowRecord {
 /// Everything downstream of the frame fusion; split from [`Engine`] so the resampler
 /// callbacks can borrow it while the resamplers are borrowed too.
 struct Pipeline {
-    channels: usize,
-    input_q: QuantParams,
     output_q: QuantParams,
     windower: Windower,
     detector: Detector,
     scorer: Box<dyn Scorer>,
-    input: Vec<i8>,
+    input: ModelInput,
     events: VecDeque<Event>,
     dropped_events: u64,
     frames: u64,
@@ -123,8 +122,7 @@ impl Pipeline {
         let verdict = self.detector.on_window(&self.windower);
         let mut score = None;
         if let WindowVerdict::Score { impact_k, peak } = verdict {
-            self.quantize_window();
-            match self.scorer.score(&self.input) {
+            match self.scorer.score(self.input.window(&self.windower)) {
                 Ok(q) => {
                     let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
                     score = Some(s);
@@ -158,40 +156,6 @@ impl Pipeline {
             });
         }
     }
-
-    /// Quantizes the newest window into `self.input` (section 9 of the spec). Frames keep
-    /// their quantized features, so overlapping windows quantize each frame once.
-    fn quantize_window(&mut self) {
-        let q = self.input_q;
-        let c = self.channels;
-        let w = self.windower.window();
-        for (dst, f) in self
-            .input
-            .chunks_exact_mut(c)
-            .zip(self.windower.recent_mut(w))
-        {
-            let quantized = match f.quantized {
-                Some(done) => done,
-                None => {
-                    let features = f.features();
-                    let done = std::array::from_fn(|i| quantize(features[i], q));
-                    f.quantized = Some(done);
-                    done
-                }
-            };
-            dst.copy_from_slice(&quantized[..c]);
-        }
-    }
-}
-
-/// `clamp(round_half_away_from_zero(x / scale) + zero_point, -128, 127)`. The rounding is done
-/// in f64, where `|x / scale| + 0.5` is exact, and truncated by a cast: the same result as
-/// `f32::round` without a libm call per value.
-fn quantize(x: f32, q: QuantParams) -> i8 {
-    let v = x / q.scale;
-    let r = (f64::from(v.abs()) + 0.5) as i32;
-    let r = if v < 0.0 { -r } else { r };
-    (r + q.zero_point).clamp(-128, 127) as i8
 }
 
 /// Guardian's streaming fall-detection engine.
@@ -243,13 +207,11 @@ impl Engine {
             gyro_ignored: 0,
             fusion: FrameFusion::new(sensors),
             pipeline: Pipeline {
-                channels,
-                input_q: spec.input.quant(),
                 output_q: spec.output.quant(),
                 windower: Windower::new(card.window_frames, cfg.hop),
                 detector: Detector::new(cfg),
                 scorer,
-                input: vec![0; card.window_frames * channels],
+                input: ModelInput::new(card.window_frames, channels, spec.input.quant()),
                 events: VecDeque::with_capacity(EVENT_QUEUE),
                 dropped_events: 0,
                 frames: 0,
@@ -451,32 +413,4 @@ mod tests {
         assert_send::<EngineError>();
         assert_send::<Event>();
     };
-
-    #[test]
-    fn quantize_rounds_half_away_from_zero_and_saturates() {
-        let q = QuantParams {
-            scale: 0.5,
-            zero_point: -3,
-        };
-        for (x, want) in [
-            (0.25, -2),
-            (-0.25, -4),
-            (0.2499999, -3),
-            (1.0, -1),
-            (1000.0, 127),
-            (-1000.0, -128),
-        ] {
-            assert_eq!(quantize(x, q), want, "x = {x}");
-        }
-        // Agrees with f32::round on a sweep.
-        let q = QuantParams {
-            scale: 0.007_843_138,
-            zero_point: 0,
-        };
-        for i in -20_000..=20_000 {
-            let x = i as f32 * 5e-5;
-            let want = ((x / q.scale).round() as i32).clamp(-128, 127) as i8;
-            assert_eq!(quantize(x, q), want, "x = {x}");
-        }
-    }
 }

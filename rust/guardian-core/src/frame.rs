@@ -2,16 +2,15 @@
 //! their features (`docs/PREPROCESSING.md` sections 5-6).
 
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
-use ringbuf::StaticRb;
+use ringbuf::{storage::Array, LocalRb};
 
 use crate::card::SensorSet;
 use crate::resampler::GRID_PERIOD_NS;
-use crate::sample::STANDARD_GRAVITY;
 
-/// Acceleration full scale of the features: 4 g, in m/s^2.
-pub const ACC_FULL_SCALE: f32 = 4.0 * STANDARD_GRAVITY;
+/// Acceleration full scale of the features: 4 g, in m/s^2 (f64, like the features).
+pub const ACC_FULL_SCALE: f64 = 4.0 * 9.806_65;
 /// Angular rate full scale of the features, rad/s.
-pub const GYRO_FULL_SCALE: f32 = 10.0;
+pub const GYRO_FULL_SCALE: f64 = 10.0;
 /// Most feature channels a frame has (full mode).
 pub const MAX_CHANNELS: usize = 8;
 /// Grid values one sensor may run ahead of the other before the oldest are discarded (1.28 s;
@@ -52,22 +51,30 @@ impl Frame {
         norm(self.acc)
     }
 
-    /// The feature vector of section 6 (all eight channels; acc_only uses the first four).
-    pub fn features(&self) -> [f32; MAX_CHANNELS] {
-        let clip = |v: f32| v.clamp(-1.0, 1.0);
-        let [ax, ay, az] = self.acc;
-        let [gx, gy, gz] = self.gyro;
-        [
-            clip(ax / ACC_FULL_SCALE),
-            clip(ay / ACC_FULL_SCALE),
-            clip(az / ACC_FULL_SCALE),
-            clip(self.acc_norm() / ACC_FULL_SCALE),
-            clip(gx / GYRO_FULL_SCALE),
-            clip(gy / GYRO_FULL_SCALE),
-            clip(gz / GYRO_FULL_SCALE),
-            clip(norm(self.gyro) / GYRO_FULL_SCALE),
-        ]
+    /// The feature vector of section 6 (all eight channels; acc_only uses the first four),
+    /// computed in f64 from the f32 grid values exactly as the spec writes it, so that the
+    /// training pipeline gets the same bits.
+    pub fn features(&self) -> [f64; MAX_CHANNELS] {
+        features(self.acc, self.gyro)
     }
+}
+
+/// Section 6 features of one frame's grid values (acceleration m/s^2, angular rate rad/s).
+pub fn features(acc: [f32; 3], gyro: [f32; 3]) -> [f64; MAX_CHANNELS] {
+    let clip = |v: f64| v.clamp(-1.0, 1.0);
+    let a = acc.map(f64::from);
+    let g = gyro.map(f64::from);
+    let norm64 = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    [
+        clip(a[0] / ACC_FULL_SCALE),
+        clip(a[1] / ACC_FULL_SCALE),
+        clip(a[2] / ACC_FULL_SCALE),
+        clip(norm64(a) / ACC_FULL_SCALE),
+        clip(g[0] / GYRO_FULL_SCALE),
+        clip(g[1] / GYRO_FULL_SCALE),
+        clip(g[2] / GYRO_FULL_SCALE),
+        clip(norm64(g) / GYRO_FULL_SCALE),
+    ]
 }
 
 /// Euclidean norm of a 3-vector.
@@ -75,7 +82,7 @@ pub fn norm(v: [f32; 3]) -> f32 {
     (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
 }
 
-type Pending = StaticRb<(i64, [f32; 3]), MAX_PENDING>;
+type Pending = LocalRb<Array<(i64, [f32; 3]), MAX_PENDING>>;
 
 /// Pairs the two sensors' grid values by `k` into frames (section 5).
 ///
@@ -253,7 +260,7 @@ mod tests {
     fn features_scale_clip_and_take_the_norm_before_clipping() {
         let fr = Frame {
             k: 0,
-            acc: [3.0 * ACC_FULL_SCALE, 0.0, 0.0],
+            acc: [3.0 * ACC_FULL_SCALE as f32, 0.0, 0.0],
             gyro: [0.0, 5.0, 0.0],
         };
         let f = fr.features();

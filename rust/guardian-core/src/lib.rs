@@ -9,6 +9,7 @@ pub mod card;
 pub mod detector;
 pub mod engine;
 pub mod frame;
+pub mod input;
 pub mod resampler;
 pub mod sample;
 pub mod scorer;

@@ -1,7 +1,7 @@
 //! Windows of consecutive frames (`docs/PREPROCESSING.md` section 7).
 
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
-use ringbuf::StaticRb;
+use ringbuf::{storage::Array, LocalRb};
 
 use crate::frame::{Frame, MAX_CHANNELS};
 
@@ -10,7 +10,7 @@ use crate::frame::{Frame, MAX_CHANNELS};
 pub const HISTORY_FRAMES: usize = 256;
 
 /// A frame as the windower keeps it: the grid values plus |a| for the trigger. Features are
-/// computed only for the windows the model runs on.
+/// computed only for the windows the model runs on ([`crate::input::ModelInput`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredFrame {
     /// Grid index.
@@ -21,20 +21,12 @@ pub struct StoredFrame {
     pub gyro: [f32; 3],
     /// |a| in m/s^2, unclipped.
     pub acc_norm: f32,
-    /// The quantized features, once a window containing this frame was quantized (each frame
-    /// is quantized once, however many overlapping windows the model runs on).
-    pub quantized: Option<[i8; MAX_CHANNELS]>,
 }
 
 impl StoredFrame {
     /// The feature vector of `docs/PREPROCESSING.md` section 6.
-    pub fn features(&self) -> [f32; MAX_CHANNELS] {
-        Frame {
-            k: self.k,
-            acc: self.acc,
-            gyro: self.gyro,
-        }
-        .features()
+    pub fn features(&self) -> [f64; MAX_CHANNELS] {
+        crate::frame::features(self.acc, self.gyro)
     }
 }
 
@@ -42,10 +34,12 @@ impl StoredFrame {
 ///
 /// Invariant: the stored frames have consecutive `k`; a missing `k` empties the history.
 pub struct Windower {
-    frames: Box<StaticRb<StoredFrame, HISTORY_FRAMES>>,
+    frames: Box<LocalRb<Array<StoredFrame, HISTORY_FRAMES>>>,
     window: usize,
     hop: usize,
     segment_len: u64,
+    /// Segments started so far (the current one's number once a frame arrived).
+    segment: u64,
     /// Frames until the next window completes (a countdown instead of a division per frame).
     until_window: usize,
 }
@@ -70,6 +64,7 @@ impl Windower {
             window,
             hop: hop.max(1),
             segment_len: 0,
+            segment: 0,
             until_window: window,
         }
     }
@@ -82,6 +77,12 @@ impl Windower {
     /// Frames in the current segment so far.
     pub fn segment_len(&self) -> u64 {
         self.segment_len
+    }
+
+    /// Number of the current segment: changes whenever the history is emptied by a missing
+    /// `k` (gap, clock reset).
+    pub fn segment(&self) -> u64 {
+        self.segment
     }
 
     /// The `k` of the newest frame, if any.
@@ -97,6 +98,7 @@ impl Windower {
         if restarted {
             self.frames.clear();
             self.segment_len = 0;
+            self.segment += 1;
             self.until_window = self.window;
         }
         self.frames.push_overwrite(StoredFrame {
@@ -104,7 +106,6 @@ impl Windower {
             acc: frame.acc,
             gyro: frame.gyro,
             acc_norm: frame.acc_norm(),
-            quantized: None,
         });
         self.segment_len += 1;
         self.until_window -= 1;
@@ -124,12 +125,6 @@ impl Windower {
     pub fn recent(&self, n: usize) -> impl Iterator<Item = &StoredFrame> {
         let len = self.frames.occupied_len();
         self.frames.iter().skip(len.saturating_sub(n))
-    }
-
-    /// The newest `n` stored frames, oldest first, mutable.
-    pub fn recent_mut(&mut self, n: usize) -> impl Iterator<Item = &mut StoredFrame> {
-        let len = self.frames.occupied_len();
-        self.frames.iter_mut().skip(len.saturating_sub(n))
     }
 
     /// Stored frames with `k` in `[from, to)`, oldest first.
