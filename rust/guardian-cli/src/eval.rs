@@ -796,6 +796,7 @@ mod tests {
         let esc = Event::AlertEscalated {
             impact_t_ns: 0,
             t_ns: 1,
+            by_user: false,
         };
         let o = match_alarms(&adl, &FallAlarm::from_events(&[fall(1_000, 3_000), esc]));
         assert_eq!(o.caught, None);

@@ -159,3 +159,98 @@ fn a_model_that_does_not_match_the_card_is_refused() {
         .expect_err("shape");
     assert!(err.to_string().contains("shape"), "{err}");
 }
+
+#[test]
+fn the_user_can_ask_for_help_before_the_cancel_window_runs_out() {
+    let rec = falls_scenario(4).render();
+    let mut e = engine(SensorSet::Full);
+    let mut events = Vec::new();
+    let mut answered = false;
+    feed(&mut e, &rec, |ev| events.push(ev)).expect("feed");
+    // Replay up to the first alert, then answer it.
+    let first = events
+        .iter()
+        .find_map(|ev| match ev {
+            Event::Fall { confirmed_t_ns, .. } => Some(*confirmed_t_ns),
+            _ => None,
+        })
+        .expect("a fall");
+    let mut e = engine(SensorSet::Full);
+    let mut events = Vec::new();
+    let cut = |v: &[Sample]| v.partition_point(|s| s.t_ns <= first + 100_000_000);
+    let (na, ng) = (cut(&rec.acc), cut(&rec.gyro));
+    for (a, g) in rec.acc[..na].chunks(20).zip(rec.gyro[..ng].chunks(20)) {
+        e.push(Sensor::Acc, a).expect("push");
+        e.push(Sensor::Gyro, g).expect("push");
+        events.extend(e.drain_events());
+        if !answered && events.iter().any(|ev| matches!(ev, Event::Fall { .. })) {
+            assert!(e.confirm_alert(first + 1_000_000_000).expect("confirm"));
+            answered = true;
+        }
+    }
+    events.extend(e.drain_events());
+    assert!(answered);
+    let escalated: Vec<&Event> = events
+        .iter()
+        .filter(|ev| matches!(ev, Event::AlertEscalated { .. }))
+        .collect();
+    assert!(
+        matches!(escalated[..], [Event::AlertEscalated { by_user: true, t_ns, .. }] if *t_ns == first + 1_000_000_000),
+        "{events:?}"
+    );
+    // Answered once: neither a second confirmation nor a cancellation applies.
+    assert!(!e.confirm_alert(first + 2_000_000_000).expect("confirm"));
+    assert!(!e.cancel_alert(first + 2_000_000_000).expect("cancel"));
+}
+
+#[test]
+fn a_silent_gyroscope_is_reported_and_so_is_its_return() {
+    let mut s = Scenario::new(8, 5_000_000_000);
+    s.walk(40.0);
+    let rec = s.render();
+    let start = rec.acc[0].t_ns;
+    // The gyroscope goes silent from 5 s to 20 s into the recording.
+    let gyro: Vec<Sample> = rec
+        .gyro
+        .iter()
+        .copied()
+        .filter(|g| !(start + 5_000_000_000..start + 20_000_000_000).contains(&g.t_ns))
+        .collect();
+    let mut e = engine(SensorSet::Full);
+    let mut events = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    for until in (1..=200).map(|n| start + n * 200_000_000) {
+        let ni = i + rec.acc[i..].partition_point(|a| a.t_ns < until);
+        let nj = j + gyro[j..].partition_point(|g| g.t_ns < until);
+        e.push(Sensor::Acc, &rec.acc[i..ni]).expect("push");
+        e.push(Sensor::Gyro, &gyro[j..nj]).expect("push");
+        events.extend(e.drain_events());
+        (i, j) = (ni, nj);
+    }
+    let health: Vec<Event> = events
+        .iter()
+        .copied()
+        .filter(|ev| {
+            matches!(
+                ev,
+                Event::SensorStalled { .. } | Event::SensorResumed { .. }
+            )
+        })
+        .collect();
+    let [Event::SensorStalled {
+        sensor: Sensor::Gyro,
+        t_ns: stalled,
+    }, Event::SensorResumed {
+        sensor: Sensor::Gyro,
+        t_ns: resumed,
+    }] = health[..]
+    else {
+        panic!("{health:?}");
+    };
+    // Noticed once the 5.12 s of accelerometer values the fusion can hold are full.
+    let since_silence = (stalled - start - 5_000_000_000) as f64 * 1e-9;
+    assert!((5.0..6.0).contains(&since_silence), "{since_silence}");
+    let back = (resumed - start - 20_000_000_000) as f64 * 1e-9;
+    assert!((0.0..0.1).contains(&back), "{back}");
+    assert_eq!(e.stats().stalls, 1);
+}

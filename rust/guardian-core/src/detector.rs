@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::card::ModelCard;
 use crate::frame::norm;
 use crate::resampler::GRID_PERIOD_NS;
-use crate::sample::STANDARD_GRAVITY;
+use crate::sample::{Sensor, STANDARD_GRAVITY};
 use crate::window::{StoredFrame, Windower};
 
 /// Detection thresholds and timings. Every field has a default; `None` fields take the model
@@ -143,11 +143,31 @@ pub enum Event {
         /// Instant of the cancellation, ns (sensor clock).
         t_ns: i64,
     },
-    /// Nobody cancelled within the cancel window: the host should call for help.
+    /// The host should call for help: nobody cancelled within the cancel window, or the user
+    /// asked for help (`by_user`).
     AlertEscalated {
         /// Impact instant of the alert, ns.
         impact_t_ns: i64,
         /// Instant of the escalation, ns (sensor clock).
+        t_ns: i64,
+        /// True when the user confirmed the alert ("I need help") before the window ran out.
+        #[serde(default)]
+        by_user: bool,
+    },
+    /// Full mode only: one sensor has delivered nothing for longer than the engine can hold the
+    /// other's values (`frame::MAX_PENDING`, 5.12 s), so no frames are made and falls cannot
+    /// be detected. A host that sees this for the gyroscope can switch to the acc_only model.
+    SensorStalled {
+        /// The silent sensor.
+        sensor: Sensor,
+        /// Timestamp of the newest sample pushed when the stall was noticed, ns.
+        t_ns: i64,
+    },
+    /// Frames are made again after [`Event::SensorStalled`].
+    SensorResumed {
+        /// The sensor that had stalled.
+        sensor: Sensor,
+        /// Timestamp of the first frame made again, ns.
         t_ns: i64,
     },
 }
@@ -433,6 +453,7 @@ impl Detector {
                 emit(Event::AlertEscalated {
                     impact_t_ns,
                     t_ns: now_ns,
+                    by_user: false,
                 });
                 self.state = State::Cooldown {
                     until_ns: now_ns + self.cfg.cooldown_ns,
@@ -451,6 +472,23 @@ impl Detector {
         emit(Event::AlertCancelled {
             impact_t_ns,
             t_ns: now_ns,
+        });
+        self.state = State::Cooldown {
+            until_ns: now_ns + self.cfg.cooldown_ns,
+        };
+        true
+    }
+
+    /// The user asked for help at `now_ns`: escalates the raised alert at once. Returns false
+    /// when no alert was raised.
+    pub fn confirm(&mut self, now_ns: i64, mut emit: impl FnMut(Event)) -> bool {
+        let State::Alerting { impact_t_ns, .. } = self.state else {
+            return false;
+        };
+        emit(Event::AlertEscalated {
+            impact_t_ns,
+            t_ns: now_ns,
+            by_user: true,
         });
         self.state = State::Cooldown {
             until_ns: now_ns + self.cfg.cooldown_ns,
@@ -624,8 +662,10 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Event::Fall { .. } => "fall",
-                Event::AlertEscalated { .. } => "escalated",
+                Event::AlertEscalated { by_user: false, .. } => "escalated",
+                Event::AlertEscalated { by_user: true, .. } => "confirmed",
                 Event::AlertCancelled { .. } => "cancelled",
+                Event::SensorStalled { .. } | Event::SensorResumed { .. } => "sensor",
             })
             .collect();
         assert_eq!(kinds, vec!["fall", "escalated"]);

@@ -58,6 +58,8 @@ pub struct EngineStats {
     pub model_errors: u64,
     /// Events dropped because the host did not drain the queue.
     pub dropped_events: u64,
+    /// Times a sensor was reported stalled ([`Event::SensorStalled`]).
+    pub stalls: u64,
 }
 
 /// One window as the engine saw it, recorded only when [`Engine::record_windows`] is on.
@@ -88,6 +90,9 @@ struct Pipeline {
     model_errors: u64,
     first_error: Option<ScoreError>,
     window_log: Option<Vec<WindowRecord>>,
+    /// The sensor reported stalled and not yet resumed.
+    stalled: Option<Sensor>,
+    stalls: u64,
 }
 
 impl Pipeline {
@@ -100,6 +105,13 @@ impl Pipeline {
     }
 
     fn on_frame(&mut self, frame: Frame) {
+        if let Some(sensor) = self.stalled.take() {
+            let e = Event::SensorResumed {
+                sensor,
+                t_ns: frame.t_ns(),
+            };
+            Self::emit(&mut self.events, &mut self.dropped_events, e);
+        }
         let (restarted, complete) = self.windower.push(&frame);
         if restarted || self.frames == 0 {
             self.segments += 1;
@@ -219,6 +231,8 @@ impl Engine {
                 model_errors: 0,
                 first_error: None,
                 window_log: None,
+                stalled: None,
+                stalls: 0,
             },
             stopped: false,
         })
@@ -248,6 +262,7 @@ impl Engine {
             gyro_ignored,
             ..
         } = self;
+        let overflowed = fusion.overflowed();
         match sensor {
             Sensor::Acc => {
                 for &s in samples {
@@ -262,6 +277,22 @@ impl Engine {
                     gyro.push(s, |k, v| fusion.push_gyro(k, v, |f| pipeline.on_frame(f)));
                 }
             }
+        }
+        // This sensor's values overflowed the fusion: the other one is silent.
+        let i = usize::from(sensor == Sensor::Gyro);
+        if fusion.overflowed()[i] > overflowed[i] && pipeline.stalled.is_none() {
+            let silent = match sensor {
+                Sensor::Acc => Sensor::Gyro,
+                Sensor::Gyro => Sensor::Acc,
+            };
+            pipeline.stalled = Some(silent);
+            pipeline.stalls += 1;
+            let t_ns = samples.last().map_or(0, |s| s.t_ns);
+            let e = Event::SensorStalled {
+                sensor: silent,
+                t_ns,
+            };
+            Pipeline::emit(&mut pipeline.events, &mut pipeline.dropped_events, e);
         }
         match self.pipeline.first_error.take() {
             Some(e) => Err(EngineError::Model(e)),
@@ -301,6 +332,18 @@ impl Engine {
         let (events, dropped) = (&mut p.events, &mut p.dropped_events);
         Ok(p.detector
             .cancel(now_ns, |e| Pipeline::emit(events, dropped, e)))
+    }
+
+    /// The user asked for help: escalates the raised alert at once
+    /// ([`Event::AlertEscalated`] with `by_user`). Returns whether one was raised.
+    pub fn confirm_alert(&mut self, now_ns: i64) -> Result<bool, EngineError> {
+        if self.stopped {
+            return Err(EngineError::Stopped);
+        }
+        let p = &mut self.pipeline;
+        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
+        Ok(p.detector
+            .confirm(now_ns, |e| Pipeline::emit(events, dropped, e)))
     }
 
     /// End of a finite recording: a post-impact check that has at least half of its frames is
@@ -356,6 +399,7 @@ impl Engine {
             detector: *p.detector.counters(),
             model_errors: p.model_errors,
             dropped_events: p.dropped_events,
+            stalls: p.stalls,
         }
     }
 }

@@ -13,9 +13,10 @@ pub const ACC_FULL_SCALE: f64 = 4.0 * 9.806_65;
 pub const GYRO_FULL_SCALE: f64 = 10.0;
 /// Most feature channels a frame has (full mode).
 pub const MAX_CHANNELS: usize = 8;
-/// Grid values one sensor may run ahead of the other before the oldest are discarded (1.28 s;
-/// a power of two keeps the ring buffer's index arithmetic cheap).
-pub const MAX_PENDING: usize = 64;
+/// Grid values one sensor may run ahead of the other before the oldest are discarded (5.12 s:
+/// room for hardware batching, where each sensor's batch arrives whole; a power of two keeps
+/// the ring buffer's index arithmetic cheap).
+pub const MAX_PENDING: usize = 256;
 
 /// Channel names in input order; the acc_only model takes the first four.
 pub const CHANNEL_NAMES: [&str; MAX_CHANNELS] = [
@@ -90,11 +91,14 @@ type Pending = LocalRb<Array<(i64, [f32; 3]), MAX_PENDING>>;
 /// backwards (its clock was reset) restarts the fusion.
 pub struct FrameFusion {
     sensors: SensorSet,
-    acc: Pending,
-    gyro: Pending,
+    acc: Box<Pending>,
+    gyro: Box<Pending>,
     last_acc_k: Option<i64>,
     last_gyro_k: Option<i64>,
     unpaired: u64,
+    /// Values discarded because the pending ring of that sensor was full (`[acc, gyro]`): the
+    /// other sensor is more than [`MAX_PENDING`] values behind, or silent.
+    overflowed: [u64; 2],
 }
 
 impl std::fmt::Debug for FrameFusion {
@@ -113,12 +117,20 @@ impl FrameFusion {
     pub fn new(sensors: SensorSet) -> Self {
         Self {
             sensors,
-            acc: Pending::default(),
-            gyro: Pending::default(),
+            acc: Box::default(),
+            gyro: Box::default(),
             last_acc_k: None,
             last_gyro_k: None,
             unpaired: 0,
+            overflowed: [0; 2],
         }
+    }
+
+    /// Values discarded because a sensor ran more than [`MAX_PENDING`] values ahead of the
+    /// other (`[acc, gyro]`; included in [`Self::unpaired`]). Growing means the other sensor
+    /// stalled.
+    pub fn overflowed(&self) -> [u64; 2] {
+        self.overflowed
     }
 
     /// Grid values discarded because the other sensor never had their `k`.
@@ -150,15 +162,19 @@ impl FrameFusion {
                     gyro: [0.0; 3],
                 });
             }
-            SensorSet::Full => pair(
-                &mut self.gyro,
-                &mut self.acc,
-                &mut self.unpaired,
-                k,
-                v,
-                emit,
-                |mine, other| (mine, other),
-            ),
+            SensorSet::Full => {
+                if pair(
+                    &mut self.gyro,
+                    &mut self.acc,
+                    &mut self.unpaired,
+                    k,
+                    v,
+                    emit,
+                    |m, o| (m, o),
+                ) {
+                    self.overflowed[0] += 1;
+                }
+            }
         }
     }
 
@@ -172,20 +188,23 @@ impl FrameFusion {
             self.restart();
         }
         self.last_gyro_k = Some(k);
-        pair(
+        if pair(
             &mut self.acc,
             &mut self.gyro,
             &mut self.unpaired,
             k,
             v,
             emit,
-            |mine, other| (other, mine),
-        );
+            |m, o| (o, m),
+        ) {
+            self.overflowed[1] += 1;
+        }
     }
 }
 
 /// Pairs value `k` of one sensor (`mine`) with the other sensor's pending values; `order`
-/// maps `(mine, other)` to `(acc, gyro)`.
+/// maps `(mine, other)` to `(acc, gyro)`. Returns true when `mine`'s ring was full and its
+/// oldest value was discarded.
 fn pair(
     other: &mut Pending,
     mine: &mut Pending,
@@ -194,7 +213,7 @@ fn pair(
     v: [f32; 3],
     mut emit: impl FnMut(Frame),
     order: impl Fn([f32; 3], [f32; 3]) -> ([f32; 3], [f32; 3]),
-) {
+) -> bool {
     while other.first().is_some_and(|(ko, _)| *ko < k) {
         other.try_pop();
         *unpaired += 1;
@@ -204,12 +223,16 @@ fn pair(
             other.try_pop();
             let (acc, gyro) = order(v, vo);
             emit(Frame { k, acc, gyro });
+            false
         }
-        Some(_) => *unpaired += 1,
+        Some(_) => {
+            *unpaired += 1;
+            false
+        }
         None => {
-            if mine.push_overwrite((k, v)).is_some() {
-                *unpaired += 1;
-            }
+            let overflow = mine.push_overwrite((k, v)).is_some();
+            *unpaired += u64::from(overflow);
+            overflow
         }
     }
 }
@@ -254,6 +277,26 @@ mod tests {
             f.push_acc(k, [0.0; 3], |_| {});
         }
         assert_eq!(f.unpaired(), 1000 - MAX_PENDING as u64);
+        assert_eq!(f.overflowed(), [1000 - MAX_PENDING as u64, 0]);
+    }
+
+    #[test]
+    fn whole_batches_of_one_sensor_then_the_other_lose_nothing() {
+        // Hardware batching: 5 s of accelerometer values arrive before the gyroscope's 5 s.
+        let mut f = FrameFusion::new(SensorSet::Full);
+        let mut out = Vec::new();
+        for batch in 0..4 {
+            let ks = batch * 250..(batch + 1) * 250;
+            for k in ks.clone() {
+                f.push_acc(k, [k as f32; 3], |fr| out.push(fr));
+            }
+            for k in ks {
+                f.push_gyro(k, [0.5; 3], |fr| out.push(fr));
+            }
+        }
+        assert_eq!(out.len(), 1000);
+        assert!(out.windows(2).all(|w| w[1].k == w[0].k + 1));
+        assert_eq!(f.unpaired(), 0);
     }
 
     #[test]
