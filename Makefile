@@ -28,6 +28,8 @@ lint: venv
 
 test-rust: $(LITERT)
 	$(CARGO) test --release --workspace
+	# The pure core once more with overflow checks (debug): hostile timestamps must not wrap.
+	$(CARGO) test -p guardian-core
 
 test-python: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity ../tests/eval

@@ -17,6 +17,7 @@ SAMPLE_RATE_HZ = 50
 DT_NS = 20_000_000
 MAX_GAP_NS = 1_000_000_000
 REORDER_NS = 100_000_000
+MAX_ABS_T_NS = 1 << 62  # R1b: timestamps strictly within +-2^62 ns
 WINDOW = 100
 HOP = 25
 BAND = (40, 80)
@@ -43,6 +44,7 @@ def channels(mode: str) -> list[str]:
 @dataclass
 class Counters:
     non_finite: int = 0
+    out_of_range: int = 0
     duplicates: int = 0
     reordered: int = 0
     resets: int = 0
@@ -87,9 +89,10 @@ def ingest(t_ns, xyz) -> tuple[list[Segment], Counters]:
     if n == 0:
         return [], c
     finite = np.isfinite(v).all(axis=1)
+    in_range = (t > -MAX_ABS_T_NS) & (t < MAX_ABS_T_NS)
     d = np.diff(t)
     # fast path: nothing to reject, no restart
-    if finite.all() and (n == 1 or ((d > 0).all() and (d <= MAX_GAP_NS).all())):
+    if finite.all() and in_range.all() and (n == 1 or ((d > 0).all() and (d <= MAX_GAP_NS).all())):
         c.accepted = n
         return [Segment(0, t.copy(), v.copy())], c
     segments: list[Segment] = []
@@ -99,6 +102,9 @@ def ingest(t_ns, xyz) -> tuple[list[Segment], Counters]:
     for i in range(n):
         if not finite[i]:
             c.non_finite += 1
+            continue
+        if not in_range[i]:
+            c.out_of_range += 1
             continue
         ti = int(t[i])
         if last_t is not None:

@@ -62,6 +62,14 @@ def test_r1_non_finite_rejected():
     assert segs[0].t.tolist() == [0, 20 * MS]
 
 
+def test_r1b_out_of_range_timestamps_rejected():
+    lim = pp.MAX_ABS_T_NS
+    t = [-(2**63), -lim, 1 - lim, 0, 20 * MS, lim - 1, lim, 2**63 - 1]
+    segs, c = pp.ingest(t, [[1, 1, 1]] * len(t))
+    assert c.out_of_range == 4 and c.accepted == 4
+    assert [s.t.tolist() for s in segs] == [[1 - lim], [0, 20 * MS], [lim - 1]]  # gaps split them
+
+
 def test_interpolation_fractions():
     # samples at 5 ms (v=0) and 45 ms (v=4): t_1 = 20 ms -> f = 15/40, t_2 = 40 ms -> f = 35/40
     k, v = pp.interpolate_segment(np.array([5 * MS, 45 * MS]), np.array([[0, 0, 0], [4, 8, -4]], np.float32))

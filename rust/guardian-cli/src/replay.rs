@@ -148,9 +148,10 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
         );
         let (a, g) = (&stats.acc, &stats.gyro);
         eprintln!(
-            "ingest acc/gyro: non-finite {}/{}, duplicates {}/{}, reordered {}/{}, gaps {}/{}, resets {}/{}; unpaired {}",
-            a.non_finite, g.non_finite, a.duplicates, g.duplicates, a.reordered, g.reordered,
-            a.gaps, g.gaps, a.resets, g.resets, stats.unpaired
+            "ingest acc/gyro: non-finite {}/{}, out-of-range time {}/{}, duplicates {}/{}, reordered {}/{}, gaps {}/{}, resets {}/{}; unpaired {}, sensor stalls {}",
+            a.non_finite, g.non_finite, a.out_of_range, g.out_of_range, a.duplicates,
+            g.duplicates, a.reordered, g.reordered, a.gaps, g.gaps, a.resets, g.resets,
+            stats.unpaired, stats.stalls
         );
         eprintln!("{falls} fall(s) detected");
     }

@@ -12,6 +12,9 @@ pub const GRID_PERIOD_NS: i64 = 20_000_000;
 pub const REORDER_TOLERANCE_NS: i64 = 100_000_000;
 /// A step between consecutive samples larger than this is a gap (rule R5). In ns.
 pub const MAX_GAP_NS: i64 = 1_000_000_000;
+/// Timestamps must lie strictly within +-2^62 ns (about 146 years; rule R1b), so that every
+/// difference of two timestamps fits in an i64.
+pub const MAX_ABS_T_NS: i64 = 1 << 62;
 
 /// What the ingest rules did with a sample, and how many samples they did it to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +23,9 @@ pub struct IngestCounters {
     pub accepted: u64,
     /// Samples with a NaN or infinite value, rejected (R1).
     pub non_finite: u64,
+    /// Samples with a timestamp at or beyond +-2^62 ns, rejected (R1b).
+    #[serde(default)]
+    pub out_of_range: u64,
     /// Samples with the timestamp of the previous one, dropped (R2).
     pub duplicates: u64,
     /// Samples slightly older than the previous one, dropped (R3).
@@ -35,7 +41,7 @@ pub struct IngestCounters {
 pub enum IngestOutcome {
     /// Accepted; grid values were emitted (possibly none).
     Accepted,
-    /// Rejected or dropped (R1-R3); nothing emitted.
+    /// Rejected or dropped (R1, R1b, R2, R3); nothing emitted.
     Dropped,
     /// Accepted as the first sample of a new segment after a gap (R5).
     Gap,
@@ -77,6 +83,10 @@ impl Resampler {
     pub fn push(&mut self, s: Sample, mut emit: impl FnMut(i64, [f32; 3])) -> IngestOutcome {
         if !(s.x.is_finite() && s.y.is_finite() && s.z.is_finite()) {
             self.counters.non_finite += 1;
+            return IngestOutcome::Dropped;
+        }
+        if s.t_ns.unsigned_abs() >= MAX_ABS_T_NS.unsigned_abs() {
+            self.counters.out_of_range += 1;
             return IngestOutcome::Dropped;
         }
         let Some(a) = self.last else {

@@ -1,6 +1,6 @@
 //! Property tests of the ingest rules and the resampler (`docs/PREPROCESSING.md` 3-4).
 
-use guardian_core::resampler::{MAX_GAP_NS, REORDER_TOLERANCE_NS};
+use guardian_core::resampler::{MAX_ABS_T_NS, MAX_GAP_NS, REORDER_TOLERANCE_NS};
 use guardian_core::{IngestCounters, Resampler, Sample, GRID_PERIOD_NS};
 use proptest::prelude::*;
 
@@ -84,13 +84,33 @@ proptest! {
             Sample::new(t, x, 0.0, 0.0)
         }).collect();
         let (out, c) = run(&samples);
-        let total = c.accepted + c.non_finite + c.duplicates + c.reordered;
+        let total = c.accepted + c.non_finite + c.out_of_range + c.duplicates + c.reordered;
         prop_assert_eq!(total as usize, samples.len());
         prop_assert!(c.resets + c.gaps <= c.accepted);
         // Within a segment grid indices strictly increase; they only go down after a reset.
         let downs = out.windows(2).filter(|w| w[1].0 <= w[0].0).count() as u64;
         prop_assert!(downs <= c.resets);
         prop_assert!(out.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_rejected_or_handled_without_overflow(
+        ts in prop::collection::vec(prop_oneof![
+            any::<i64>(),
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(MAX_ABS_T_NS - 1),
+            Just(1 - MAX_ABS_T_NS),
+            (MAX_ABS_T_NS - 3 * MAX_GAP_NS)..MAX_ABS_T_NS,
+        ], 1..100),
+    ) {
+        let samples: Vec<Sample> = ts.iter().map(|&t| Sample::new(t, 1.0, 2.0, 3.0)).collect();
+        let (out, c) = run(&samples);
+        let outside = ts.iter().filter(|t| t.unsigned_abs() >= MAX_ABS_T_NS.unsigned_abs()).count();
+        prop_assert_eq!(c.out_of_range as usize, outside);
+        let total = c.accepted + c.out_of_range + c.duplicates + c.reordered;
+        prop_assert_eq!(total as usize, samples.len());
+        prop_assert!(out.iter().all(|(k, _)| k.unsigned_abs() <= (MAX_ABS_T_NS / GRID_PERIOD_NS) as u64 + 1));
     }
 
     #[test]
