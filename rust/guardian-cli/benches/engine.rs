@@ -21,7 +21,13 @@ impl Feeder {
         }
         let ni = self.i + 50;
         let t = self.rec.acc[ni - 1].t_ns;
-        let nj = self.j + self.rec.gyro[self.j..].partition_point(|g| g.t_ns <= t);
+        // A forward scan over this hop's gyroscope samples only (a binary search over the rest
+        // of the recording would cost more cache misses than the engine's own work).
+        let nj = self.j
+            + self.rec.gyro[self.j..]
+                .iter()
+                .position(|g| g.t_ns > t)
+                .unwrap_or(self.rec.gyro.len() - self.j);
         let _ = engine.push(Sensor::Acc, &self.rec.acc[self.i..ni]);
         let _ = engine.push(Sensor::Gyro, &self.rec.gyro[self.j..nj]);
         while engine.poll_event().is_some() {}
