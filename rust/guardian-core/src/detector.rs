@@ -465,31 +465,35 @@ impl Detector {
     }
 
     /// The user cancelled the alert at `now_ns`. Returns false when no alert was raised.
-    pub fn cancel(&mut self, now_ns: i64, mut emit: impl FnMut(Event)) -> bool {
-        let State::Alerting { impact_t_ns, .. } = self.state else {
-            return false;
-        };
-        emit(Event::AlertCancelled {
+    pub fn cancel(&mut self, now_ns: i64, emit: impl FnMut(Event)) -> bool {
+        self.end_alert(now_ns, emit, |impact_t_ns| Event::AlertCancelled {
             impact_t_ns,
             t_ns: now_ns,
-        });
-        self.state = State::Cooldown {
-            until_ns: now_ns + self.cfg.cooldown_ns,
-        };
-        true
+        })
     }
 
     /// The user asked for help at `now_ns`: escalates the raised alert at once. Returns false
     /// when no alert was raised.
-    pub fn confirm(&mut self, now_ns: i64, mut emit: impl FnMut(Event)) -> bool {
-        let State::Alerting { impact_t_ns, .. } = self.state else {
-            return false;
-        };
-        emit(Event::AlertEscalated {
+    pub fn confirm(&mut self, now_ns: i64, emit: impl FnMut(Event)) -> bool {
+        self.end_alert(now_ns, emit, |impact_t_ns| Event::AlertEscalated {
             impact_t_ns,
             t_ns: now_ns,
             by_user: true,
-        });
+        })
+    }
+
+    /// Ends a raised alert at `now_ns` with the event `answer` makes from its impact instant,
+    /// then cools down. Returns false when no alert was raised.
+    fn end_alert(
+        &mut self,
+        now_ns: i64,
+        mut emit: impl FnMut(Event),
+        answer: impl FnOnce(i64) -> Event,
+    ) -> bool {
+        let State::Alerting { impact_t_ns, .. } = self.state else {
+            return false;
+        };
+        emit(answer(impact_t_ns));
         self.state = State::Cooldown {
             until_ns: now_ns + self.cfg.cooldown_ns,
         };

@@ -313,51 +313,40 @@ impl Engine {
     /// Advances the alert timers to `now_ns` (sensor clock) when no samples arrive, so an
     /// alert still escalates if the sensors stop.
     pub fn tick(&mut self, now_ns: i64) -> Result<(), EngineError> {
-        if self.stopped {
-            return Err(EngineError::Stopped);
-        }
-        let p = &mut self.pipeline;
-        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        p.detector
-            .tick(now_ns, |e| Pipeline::emit(events, dropped, e));
-        Ok(())
+        self.with_detector(|d, emit| d.tick(now_ns, emit))
     }
 
     /// The user answered "I'm OK": cancels the raised alert. Returns whether one was raised.
     pub fn cancel_alert(&mut self, now_ns: i64) -> Result<bool, EngineError> {
-        if self.stopped {
-            return Err(EngineError::Stopped);
-        }
-        let p = &mut self.pipeline;
-        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        Ok(p.detector
-            .cancel(now_ns, |e| Pipeline::emit(events, dropped, e)))
+        self.with_detector(|d, emit| d.cancel(now_ns, emit))
     }
 
     /// The user asked for help: escalates the raised alert at once
     /// ([`Event::AlertEscalated`] with `by_user`). Returns whether one was raised.
     pub fn confirm_alert(&mut self, now_ns: i64) -> Result<bool, EngineError> {
-        if self.stopped {
-            return Err(EngineError::Stopped);
-        }
-        let p = &mut self.pipeline;
-        let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        Ok(p.detector
-            .confirm(now_ns, |e| Pipeline::emit(events, dropped, e)))
+        self.with_detector(|d, emit| d.confirm(now_ns, emit))
     }
 
     /// End of a finite recording: a post-impact check that has at least half of its frames is
     /// decided on what it has. Streaming hosts never need this.
     pub fn finish(&mut self) -> Result<(), EngineError> {
+        let t = self.pipeline.windower.last_k().unwrap_or(0) * GRID_PERIOD_NS;
+        self.with_detector(|d, emit| d.on_finish(t, emit))
+    }
+
+    /// Runs `f` on the detector with an event sink, unless the engine is stopped.
+    fn with_detector<R>(
+        &mut self,
+        f: impl FnOnce(&mut Detector, &mut dyn FnMut(Event)) -> R,
+    ) -> Result<R, EngineError> {
         if self.stopped {
             return Err(EngineError::Stopped);
         }
-        let t = self.pipeline.windower.last_k().unwrap_or(0) * GRID_PERIOD_NS;
         let p = &mut self.pipeline;
         let (events, dropped) = (&mut p.events, &mut p.dropped_events);
-        p.detector
-            .on_finish(t, |e| Pipeline::emit(events, dropped, e));
-        Ok(())
+        Ok(f(&mut p.detector, &mut |e| {
+            Pipeline::emit(events, dropped, e)
+        }))
     }
 
     /// Stops the engine: later pushes return [`EngineError::Stopped`]. Pending events stay
