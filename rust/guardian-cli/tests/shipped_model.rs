@@ -254,3 +254,35 @@ fn a_silent_gyroscope_is_reported_and_so_is_its_return() {
     assert!((0.0..0.1).contains(&back), "{back}");
     assert_eq!(e.stats().stalls, 1);
 }
+
+#[test]
+fn falls_are_caught_at_every_phone_rate_from_30_to_500_hz() {
+    for (acc_hz, gyro_hz, jitter) in [
+        (30.0, 30.0, 0.2),
+        (50.0, 100.0, 0.15),
+        (200.0, 200.0, 0.1),
+        (400.0, 250.0, 0.3),
+        (500.0, 500.0, 0.1),
+    ] {
+        let phone = SensorModel {
+            acc_hz,
+            gyro_hz,
+            jitter,
+            ..SensorModel::default()
+        };
+        let rec = falls_scenario(6).with_sensors(phone).render();
+        let mut e = engine(SensorSet::Full);
+        let mut events = Vec::new();
+        feed(&mut e, &rec, |ev| events.push(ev)).expect("feed");
+        let cmp = compare(&rec, &events);
+        assert_eq!(
+            (cmp.falls_detected, cmp.false_alarms),
+            (4, 0),
+            "acc {acc_hz} Hz, gyro {gyro_hz} Hz: {:#?}\n{:?}",
+            cmp.detections,
+            e.stats()
+        );
+        let st = e.stats();
+        assert_eq!(st.unpaired, 0, "{st:?}");
+    }
+}
