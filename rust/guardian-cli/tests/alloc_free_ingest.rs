@@ -1,35 +1,12 @@
 //! Steady-state ingest allocates nothing: a counting global allocator around the real engine.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use guardian_cli::bundle::{load_litert, ModelBundle};
 use guardian_core::{DetectorConfig, Sensor, SensorSet};
 use guardian_synth::Scenario;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use guardian_testkit::{allocations, CountingAllocator};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 #[test]
 fn steady_state_ingest_and_inference_do_not_allocate() {
@@ -53,7 +30,7 @@ fn steady_state_ingest_and_inference_do_not_allocate() {
     engine
         .push(Sensor::Gyro, &rec.gyro[..gyro_half / 4])
         .expect("push");
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let scored_before = engine.stats().detector.scored;
     let (mut i, mut j) = (half / 4, gyro_half / 4);
     while i < rec.acc.len() {
@@ -65,7 +42,7 @@ fn steady_state_ingest_and_inference_do_not_allocate() {
         while engine.poll_event().is_some() {}
         (i, j) = (ni, nj);
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     let scored = engine.stats().detector.scored - scored_before;
     assert!(scored > 500, "the model ran on {scored} windows");
     assert_eq!(
