@@ -177,6 +177,20 @@ def group_row(name: str, g: dict) -> list[str]:
     ]
 
 
+def per_type_table(models: dict, dataset: str, key: str, header: list, cell) -> str:
+    """One row per activity type of `key` ("per_fall_type" / "per_adl_type") in `dataset`, one
+    column per model: `cell(stats)`, or "-" where the model has no trial of that type."""
+    types = sorted({t for am in models.values() for t in am["groups"][dataset][key]})
+    rows = []
+    for t in types:
+        cells = [t, ACTIVITY_NAMES.get(t, "")]
+        for am in models.values():
+            x = am["groups"][dataset][key].get(t)
+            cells.append("-" if not x else cell(x))
+        rows.append(cells)
+    return md_table(header, rows)
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -438,24 +452,11 @@ def report(
             png = f"{tag}activities_{d}.png"
             plot_activity_bars(m["models"], d, img_dir / png)
             md += [f"### {d}: per activity", "", f"![per-activity {d}]({img_prefix + '/' if img_prefix else ''}{png})", ""]
-            types = sorted({t for am in a["models"].values() for t in am["groups"][d]["per_fall_type"]})
-            rows = []
-            for t in types:
-                cells = [t, ACTIVITY_NAMES.get(t, "")]
-                for model in a["models"]:
-                    x = a["models"][model]["groups"][d]["per_fall_type"].get(t)
-                    cells.append("-" if not x else f"{x['caught']}/{x['trials']}")
-                rows.append(cells)
-            md += [md_table(["fall", "what", *[f"caught ({k})" for k in a["models"]]], rows), ""]
-            types = sorted({t for am in a["models"].values() for t in am["groups"][d]["per_adl_type"]})
-            rows = []
-            for t in types:
-                cells = [t, ACTIVITY_NAMES.get(t, "")]
-                for model in a["models"]:
-                    x = a["models"][model]["groups"][d]["per_adl_type"].get(t)
-                    cells.append("-" if not x else f"{x['trials'] - x['trials_with_alarm']}/{x['trials']} clean, {x['false_alarms']} alarms in {x['hours'] * 60:.1f} min")
-                rows.append(cells)
-            md += [md_table(["ADL", "what", *a["models"].keys()], rows), ""]
+            md += [per_type_table(a["models"], d, "per_fall_type", ["fall", "what", *[f"caught ({k})" for k in a["models"]]],
+                                  lambda x: f"{x['caught']}/{x['trials']}"), ""]
+            md += [per_type_table(a["models"], d, "per_adl_type", ["ADL", "what", *a["models"].keys()],
+                                  lambda x: f"{x['trials'] - x['trials_with_alarm']}/{x['trials']} clean, "
+                                  f"{x['false_alarms']} alarms in {x['hours'] * 60:.1f} min"), ""]
         png = f"{tag}latency.png"
         plot_latency(m["models"], img_dir / png)
         md += ["### Alert latency", "", f"![latency]({img_prefix + '/' if img_prefix else ''}{png})", ""]
