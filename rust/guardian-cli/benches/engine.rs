@@ -2,7 +2,7 @@
 //! `cargo bench -p guardian-cli` (needs libLiteRt.so: `make litert`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use guardian_cli::bundle::{load_litert, ModelBundle};
+use guardian_cli::bundle::{load_litert, quiet_engine, quiet_scorer, ModelBundle};
 use guardian_core::{DetectorConfig, Engine, Sensor, SensorSet};
 use guardian_synth::{Recording, Scenario};
 
@@ -42,7 +42,7 @@ fn benches(c: &mut Criterion) {
     walking.walk(600.0);
     let rec = walking.render();
 
-    let mut scorer = bundle.scorer(&lib, SensorSet::Full).expect("scorer");
+    let mut scorer = quiet_scorer(&bundle, &lib, SensorSet::Full).expect("scorer");
     let input = vec![0i8; scorer.input_len()];
     c.bench_function("bare_invoke", |b| {
         b.iter(|| scorer.invoke_raw(&input).expect("invoke"))
@@ -58,7 +58,7 @@ fn benches(c: &mut Criterion) {
             impact_trigger: trigger,
             ..DetectorConfig::default()
         };
-        let mut engine = bundle.engine(&lib, SensorSet::Full, &cfg).expect("engine");
+        let mut engine = quiet_engine(&bundle, &lib, SensorSet::Full, &cfg).expect("engine");
         let mut feeder = Feeder {
             rec: rec.clone(),
             i: 0,

@@ -19,7 +19,7 @@ use guardian_core::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{load_config, load_litert, ModelBundle, QuietScorer};
+use crate::bundle::{load_config, load_litert, quiet_scorer, ModelBundle, QuietScorer};
 use crate::recording::RecordingReader;
 use crate::replay::stream;
 use crate::EngineArgs;
@@ -543,7 +543,7 @@ impl Scorer for SharedScorer {
     fn score(&mut self, input: &[i8]) -> Result<i8, ScoreError> {
         self.0
             .lock()
-            .map_err(|_| ScoreError("scorer mutex poisoned".into()))?
+            .map_err(|_| ScoreError::Unusable("scorer mutex poisoned".into()))?
             .score(input)
     }
 }
@@ -648,7 +648,7 @@ pub fn run(
     let mut thresholds = BTreeMap::new();
     for &set in &sets {
         bar.set_prefix(sensors_name(set));
-        let scorer = std::sync::Arc::new(std::sync::Mutex::new(bundle.scorer(&lib, set)?));
+        let scorer = std::sync::Arc::new(std::sync::Mutex::new(quiet_scorer(&bundle, &lib, set)?));
         thresholds.insert(
             sensors_name(set).to_string(),
             config.threshold.unwrap_or(bundle.card.model(set).threshold),

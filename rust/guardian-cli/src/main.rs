@@ -218,7 +218,7 @@ fn check_model(args: &EngineArgs) -> anyhow::Result<()> {
     let lib = bundle::load_litert(args.litert.as_deref())?;
     for sensors in [SensorSet::Full, SensorSet::AccOnly] {
         guardian_core::engine::check_card(&bundle.card, sensors)?;
-        let scorer = bundle.scorer(&lib, sensors)?;
+        let scorer = bundle::quiet_scorer(&bundle, &lib, sensors)?;
         let spec = bundle.card.model(sensors);
         println!(
             "{}: ok ({} bytes, input {:?} scale {} zp {}, threshold {}, XNNPACK fully accelerated: {})",

@@ -10,7 +10,7 @@ use guardian_core::{Engine, EngineStats, Event, SensorSet};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::bundle::{load_config, load_litert, ModelBundle};
+use crate::bundle::{load_config, load_litert, quiet_engine, ModelBundle};
 use crate::recording::RecordingReader;
 use crate::EngineArgs;
 
@@ -89,7 +89,7 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
     let config = load_config(args.config.as_deref())?;
     let lib = load_litert(args.litert.as_deref())?;
     let sensors = choose_sensors(file, sensors)?;
-    let mut engine = bundle.engine(&lib, sensors, &config)?;
+    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
     let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = RecordingReader::new(BufReader::with_capacity(1 << 20, input));

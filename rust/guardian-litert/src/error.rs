@@ -188,7 +188,27 @@ fn fmt_status(status: Option<i32>) -> String {
 }
 
 impl From<RuntimeError> for ScoreError {
+    /// Keeps the kind: a wrong window length stays one; everything else is the runtime's failure
+    /// with LiteRT's status code where it gave one.
     fn from(e: RuntimeError) -> Self {
-        ScoreError(e.to_string())
+        match e {
+            RuntimeError::InputLength { expected, found } => {
+                ScoreError::InputLength { expected, found }
+            }
+            RuntimeError::Invoke { status, .. } | RuntimeError::Compile { status, .. } => {
+                ScoreError::Runtime {
+                    status,
+                    reason: e.to_string(),
+                }
+            }
+            RuntimeError::LiteRt { status, .. } => ScoreError::Runtime {
+                status: Some(status),
+                reason: e.to_string(),
+            },
+            other => ScoreError::Runtime {
+                status: None,
+                reason: other.to_string(),
+            },
+        }
     }
 }

@@ -217,7 +217,13 @@ fn wrong_input_length_is_an_error() {
         }
     }
     let err = s.score(&[0; 3]).expect_err("score with 3 values");
-    assert!(err.0.contains("input length"), "{err}");
+    assert_eq!(
+        err,
+        guardian_core::ScoreError::InputLength {
+            expected: n,
+            found: 3
+        }
+    );
 }
 
 /// The full model's spec without its checksum, so damaged bytes reach the structural pre-check
