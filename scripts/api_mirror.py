@@ -231,6 +231,17 @@ def marker_exemptions(raw: str, decl_positions: list[int]) -> set[int]:
     return exempt
 
 
+def exempt_scopes(all_scopes: list[Scope], matches: list, exempt: set[int], kinds: set[str]) -> list[Scope]:
+    """The bodies of exempt types and extensions: everything declared inside is exempt too."""
+    out = []
+    for m in matches:
+        if m.start("kw") in exempt and m.group("kw") in kinds:
+            after = [sc for sc in all_scopes if sc.start > m.start("kw")]
+            if after:
+                out.append(min(after, key=lambda sc: sc.start))
+    return out
+
+
 def line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -277,10 +288,13 @@ def kotlin_decls(path: Path) -> tuple[list[Decl], list[Decl]]:
     all_scopes = scopes(clean)
     matches = list(K_DECL.finditer(clean))
     exempt = marker_exemptions(raw, [m.start("kw") for m in matches])
+    exempt_bodies = exempt_scopes(all_scopes, matches, exempt, {"class", "object", "interface"})
     decls, skipped = [], []
     for m in matches:
         mods, kw, recv, name = m.group("mods"), m.group("kw"), m.group("recv"), m.group("name")
         outer = enclosing(all_scopes, m.start())
+        if any(sc in exempt_bodies for sc in outer):
+            exempt.add(m.start("kw"))
         if any(s.kind == "body" for s in outer):
             continue  # local declarations, anonymous objects, function bodies
         if re.search(r"\b(private|internal|protected)\b", mods):
@@ -353,10 +367,13 @@ def swift_decls(path: Path) -> tuple[list[Decl], list[Decl]]:
     all_scopes = scopes(clean)
     matches = list(S_DECL.finditer(clean))
     exempt = marker_exemptions(raw, [m.start("kw") for m in matches])
+    exempt_bodies = exempt_scopes(all_scopes, matches, exempt, {"class", "struct", "enum", "protocol", "extension", "actor"})
     decls, skipped = [], []
     for m in matches:
         mods, kw, tail = m.group("mods"), m.group("kw"), m.group("tail")
         outer = enclosing(all_scopes, m.start())
+        if any(sc in exempt_bodies for sc in outer):
+            exempt.add(m.start("kw"))
         if any(s.kind == "body" for s in outer):
             continue
         types_ = [s for s in outer if s.kind == "type"]

@@ -87,8 +87,8 @@ SWIFT = textwrap.dedent(
 
 
 def run(api_mirror, tmp_path, kotlin, swift):
-    (tmp_path / "kt").mkdir()
-    (tmp_path / "swift").mkdir()
+    (tmp_path / "kt").mkdir(parents=True)
+    (tmp_path / "swift").mkdir(parents=True)
     (tmp_path / "kt" / "Wrapper.kt").write_text(kotlin)
     (tmp_path / "swift" / "Wrapper.swift").write_text(swift)
     # The generated file is never compared.
@@ -160,3 +160,23 @@ def test_real_wrappers_mirror(api_mirror, capsys):
     if not api_mirror.KOTLIN_DIR.is_dir() or not api_mirror.SWIFT_DIR.is_dir():
         return
     assert api_mirror.main([]) == 0, capsys.readouterr().out
+
+
+def test_a_marked_extension_exempts_its_members(api_mirror, tmp_path, capsys):
+    extra = (
+        "\n// api-mirror: ios-only (Kotlin shows it as the exception message)\n"
+        "extension GuardianError: LocalizedError {\n"
+        "    public var errorDescription: String? { nil }\n"
+        "}\n"
+    )
+    assert run(api_mirror, tmp_path, KOTLIN, SWIFT + extra) == 0
+    assert "2 marked platform-only" in capsys.readouterr().out
+    assert (
+        run(
+            api_mirror,
+            tmp_path / "again",
+            KOTLIN,
+            SWIFT + extra.replace("// api-mirror: ios-only", "//"),
+        )
+        == 1
+    )
