@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use guardian_cli::{bench, bundle, demo, eval, frames, replay, EngineArgs};
-use guardian_core::{QuantParams, SensorSet};
+use guardian_core::{Engine, QuantParams, SensorSet};
 
 /// Guardian fall detection: replay recordings, run the demo, benchmark.
 #[derive(Debug, Parser)]
@@ -121,7 +122,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Load both models of a card in LiteRT and validate them against it
+    /// Validate a card and `--config` as `replay` does, then load both models in LiteRT and
+    /// check them against the card
     CheckModel {
         #[command(flatten)]
         engine: EngineArgs,
@@ -213,11 +215,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Checks the card and `--config` exactly as `replay` does (both models), then loads each
+/// model in LiteRT.
 fn check_model(args: &EngineArgs) -> anyhow::Result<()> {
     let bundle = bundle::ModelBundle::load(args.model.as_deref())?;
+    let config = bundle::load_config(args.config.as_deref())?;
+    for sensors in [SensorSet::Full, SensorSet::AccOnly] {
+        Engine::check(&bundle.card, sensors, &config)
+            .with_context(|| format!("{} ({sensors:?} model)", bundle.origin))?;
+    }
     let lib = bundle::load_litert(args.litert.as_deref())?;
     for sensors in [SensorSet::Full, SensorSet::AccOnly] {
-        guardian_core::engine::check_card(&bundle.card, sensors)?;
         let scorer = bundle::quiet_scorer(&bundle, &lib, sensors)?;
         let spec = bundle.card.model(sensors);
         println!(

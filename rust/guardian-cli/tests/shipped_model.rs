@@ -148,9 +148,9 @@ fn a_model_that_does_not_match_the_card_is_refused() {
     let err =
         guardian_litert::LiteRtScorer::from_bytes(&lib, acc_bytes, full, w).expect_err("checksum");
     assert!(err.to_string().contains("checksum"), "{err}");
-    // ...and without a checksum in the card, the input shape does.
+    // ...and with the checksum rewritten to match, the input shape does.
     let unchecked = guardian_core::ModelSpec {
-        sha256: None,
+        sha256: guardian_litert::sha256_hex(acc_bytes),
         ..full.clone()
     };
     let err = guardian_litert::LiteRtScorer::from_bytes(&lib, acc_bytes, &unchecked, w)

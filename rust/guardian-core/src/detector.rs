@@ -3,14 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::ModelCard;
+use crate::card::{ModelCard, SensorSet};
 use crate::frame::norm;
 use crate::resampler::GRID_PERIOD_NS;
 use crate::sample::{Sensor, STANDARD_GRAVITY};
 use crate::window::{StoredFrame, Windower};
 
 /// Detection thresholds and timings. Every field has a default; `None` fields take the model
-/// card's value. Serialized as JSON for `--config` files and the FFI.
+/// card's value. Serialized as JSON for `--config` files and the FFI ([`DetectorConfig::from_json`]).
+/// Each field must lie in its range in [`limits`], which keeps a working detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
@@ -18,7 +19,7 @@ pub struct DetectorConfig {
     pub hop_frames: Option<usize>,
     /// Impact trigger on |a| in the window's band, in g (card default).
     pub trigger_g: Option<f32>,
-    /// Decision threshold on the model score in [0, 1] (card default, chosen on validation).
+    /// Decision threshold on the model score in (0, 1) (card default, chosen on validation).
     pub threshold: Option<f32>,
     /// When false the model runs on every window (costs battery; for benchmarks).
     pub impact_trigger: bool,
@@ -60,6 +61,208 @@ impl Default for DetectorConfig {
     }
 }
 
+/// Why a detector configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A field (or the card default it takes) is outside its range in [`limits`].
+    #[error("{field} must be in {range}, got {value}")]
+    OutOfRange {
+        /// The field, as spelled in JSON.
+        field: &'static str,
+        /// The accepted range with its unit, e.g. `[1.2, 3] g`.
+        range: String,
+        /// The refused value.
+        value: String,
+    },
+    /// The text is not a JSON object of `DetectorConfig` keys.
+    #[error("a detector configuration must be a JSON object of DetectorConfig keys: {0}")]
+    Json(String),
+}
+
+/// An accepted range of one numeric field: from `min` to `max`, each end included unless
+/// marked open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// The field, as spelled in JSON.
+    pub field: &'static str,
+    /// Lowest value.
+    pub min: f64,
+    /// Whether `min` itself is refused.
+    pub min_open: bool,
+    /// Highest value.
+    pub max: f64,
+    /// Whether `max` itself is refused.
+    pub max_open: bool,
+    /// Unit shown after the range (`""` for none).
+    pub unit: &'static str,
+}
+
+impl Limit {
+    const fn closed(field: &'static str, min: f64, max: f64, unit: &'static str) -> Self {
+        Self {
+            field,
+            min,
+            min_open: false,
+            max,
+            max_open: false,
+            unit,
+        }
+    }
+
+    /// Whether `v` is inside (NaN never is).
+    pub fn contains(&self, v: f64) -> bool {
+        let above = if self.min_open {
+            v > self.min
+        } else {
+            v >= self.min
+        };
+        let below = if self.max_open {
+            v < self.max
+        } else {
+            v <= self.max
+        };
+        above && below
+    }
+
+    /// The range as messages and docs write it, e.g. `(0, 1)` or `[1.2, 3] g`.
+    pub fn range(&self) -> String {
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
+        format!(
+            "{}{}, {}{}{unit}",
+            if self.min_open { '(' } else { '[' },
+            self.min,
+            self.max,
+            if self.max_open { ')' } else { ']' },
+        )
+    }
+
+    /// This range with its maximum lowered to `max` (included), if that is lower.
+    pub(crate) fn capped(self, max: f64) -> Self {
+        if max < self.max {
+            Self {
+                max,
+                max_open: false,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
+    /// `Ok` if `v` is inside, else the error naming the field, the range and `shown`.
+    pub(crate) fn check(&self, v: f64, shown: impl std::fmt::Debug) -> Result<(), ConfigError> {
+        if self.contains(v) {
+            return Ok(());
+        }
+        Err(ConfigError::OutOfRange {
+            field: self.field,
+            range: self.range(),
+            value: format!("{shown:?}"),
+        })
+    }
+}
+
+/// The accepted range of every numeric [`DetectorConfig`] field, the one table the engine, the
+/// CLI and the docs use. Each keeps a working detector: the trigger stays reachable by falls,
+/// the threshold by the model, the post-impact check by a person lying after a fall, and an
+/// alert escalates after a time a person can answer in.
+pub mod limits {
+    use super::Limit;
+
+    /// Frames between windows; the engine also caps it at the card's band width, so that every
+    /// frame lies in some window's band.
+    pub const HOP_FRAMES: Limit = Limit::closed("hop_frames", 1.0, 50.0, "frames");
+    /// Impact trigger: above 1 g at rest, below what falls reach on a phone whose accelerometer
+    /// saturates at +-2 g per axis.
+    pub const TRIGGER_G: Limit = Limit::closed("trigger_g", 1.2, 3.0, "g");
+    /// Score threshold; the engine also caps it at the model's highest score.
+    pub const THRESHOLD: Limit = Limit {
+        min_open: true,
+        max_open: true,
+        ..Limit::closed("threshold", 0.0, 1.0, "")
+    };
+    /// Start of the post-impact check after the impact.
+    pub const POST_IMPACT_DELAY_MS: Limit =
+        Limit::closed("post_impact_delay_ms", 0.0, 5_000.0, "ms");
+    /// Length of the post-impact check (with the delay, the check ends within 10 s).
+    pub const POST_IMPACT_LEN_MS: Limit = Limit::closed("post_impact_len_ms", 500.0, 5_000.0, "ms");
+    /// Stillness limit on the std of |a|: above sensor noise.
+    pub const STILL_STD_G: Limit = Limit::closed("still_std_g", 0.05, 1.0, "g");
+    /// Calm limit on the std of |a|: above sensor noise.
+    pub const CALM_STD_G: Limit = Limit::closed("calm_std_g", 0.05, 1.0, "g");
+    /// Orientation change: an angle, well below a half turn.
+    pub const ORIENTATION_CHANGE_DEG: Limit =
+        Limit::closed("orientation_change_deg", 10.0, 120.0, "degrees");
+    /// Time to answer an alert before it escalates.
+    pub const CANCEL_WINDOW_MS: Limit = Limit::closed("cancel_window_ms", 5_000.0, 300_000.0, "ms");
+    /// Quiet time after an alert.
+    pub const COOLDOWN_MS: Limit = Limit::closed("cooldown_ms", 0.0, 300_000.0, "ms");
+}
+
+impl DetectorConfig {
+    /// Parses a configuration: a JSON object (a leading UTF-8 BOM is skipped) of
+    /// `DetectorConfig` keys; unknown keys and any other JSON value are refused. Ranges are
+    /// checked against the card when an engine is made ([`crate::Engine::check`]).
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        crate::card::from_json_object(text).map_err(ConfigError::Json)
+    }
+
+    /// Fills defaults from the card's model for `sensors` and checks every field against
+    /// [`limits`]. The card must be valid ([`ModelCard::validate`]).
+    pub(crate) fn resolve(
+        &self,
+        card: &ModelCard,
+        sensors: SensorSet,
+    ) -> Result<Resolved, ConfigError> {
+        use limits::*;
+        let spec = card.model(sensors);
+        let hop = self.hop_frames.unwrap_or(card.hop_frames);
+        let trigger_g = self.trigger_g.unwrap_or(card.trigger_g);
+        let threshold = self.threshold.unwrap_or(spec.threshold);
+        let [b0, b1] = card.band;
+        HOP_FRAMES
+            .capped(b1.saturating_sub(b0) as f64)
+            .check(hop as f64, hop)?;
+        TRIGGER_G.check(trigger_g.into(), trigger_g)?;
+        THRESHOLD
+            .capped(spec.output.max_score())
+            .check(threshold.into(), threshold)?;
+        POST_IMPACT_DELAY_MS.check(self.post_impact_delay_ms.into(), self.post_impact_delay_ms)?;
+        POST_IMPACT_LEN_MS.check(self.post_impact_len_ms.into(), self.post_impact_len_ms)?;
+        STILL_STD_G.check(self.still_std_g.into(), self.still_std_g)?;
+        CALM_STD_G.check(self.calm_std_g.into(), self.calm_std_g)?;
+        ORIENTATION_CHANGE_DEG.check(
+            self.orientation_change_deg.into(),
+            self.orientation_change_deg,
+        )?;
+        CANCEL_WINDOW_MS.check(self.cancel_window_ms.into(), self.cancel_window_ms)?;
+        COOLDOWN_MS.check(self.cooldown_ms.into(), self.cooldown_ms)?;
+        let frames = |ms: u32| i64::from(ms) * 1_000_000 / GRID_PERIOD_NS;
+        Ok(Resolved {
+            hop,
+            band: card.band,
+            trigger_ms2: trigger_g * STANDARD_GRAVITY,
+            threshold,
+            impact_trigger: self.impact_trigger,
+            post_delay: frames(self.post_impact_delay_ms),
+            post_len: frames(self.post_impact_len_ms),
+            still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
+            calm_std_ms2: self.calm_std_g * STANDARD_GRAVITY,
+            orientation_cos: self.orientation_change_deg.to_radians().cos(),
+            cancel_ns: i64::from(self.cancel_window_ms) * 1_000_000,
+            cooldown_ns: i64::from(self.cooldown_ms) * 1_000_000,
+        })
+    }
+}
+
+/// The orientation reference before an impact spans this many frames before it to half as
+/// many (2 s to 1 s).
+pub const PRE_IMPACT_REF_FRAMES: i64 = 100;
+
 /// A configuration with the card's defaults filled in and times converted to frames.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Resolved {
@@ -75,50 +278,6 @@ pub(crate) struct Resolved {
     pub orientation_cos: f32,
     pub cancel_ns: i64,
     pub cooldown_ns: i64,
-}
-
-impl DetectorConfig {
-    /// Fills defaults from `card` and checks ranges; `threshold` is the chosen model's.
-    pub(crate) fn resolve(&self, card: &ModelCard, threshold: f32) -> Result<Resolved, String> {
-        let frames = |ms: u32| i64::from(ms) * 1_000_000 / GRID_PERIOD_NS;
-        let hop = self.hop_frames.unwrap_or(card.hop_frames);
-        let trigger_g = self.trigger_g.unwrap_or(card.trigger_g);
-        let threshold = self.threshold.unwrap_or(threshold);
-        if hop == 0 || hop > card.window_frames {
-            return Err(format!(
-                "hop_frames must be in 1..={}, got {hop}",
-                card.window_frames
-            ));
-        }
-        if !(trigger_g.is_finite() && trigger_g >= 0.0) {
-            return Err(format!("trigger_g must be >= 0, got {trigger_g}"));
-        }
-        if !(0.0..=1.0).contains(&threshold) {
-            return Err(format!("threshold must be in [0, 1], got {threshold}"));
-        }
-        let [b0, b1] = card.band;
-        if !(b0 < b1 && b1 <= card.window_frames) {
-            return Err(format!("card band {:?} does not fit the window", card.band));
-        }
-        let post_len = frames(self.post_impact_len_ms).max(1);
-        if frames(self.post_impact_delay_ms) + post_len > 500 {
-            return Err("post-impact check must end within 10 s of the impact".into());
-        }
-        Ok(Resolved {
-            hop,
-            band: card.band,
-            trigger_ms2: trigger_g * STANDARD_GRAVITY,
-            threshold,
-            impact_trigger: self.impact_trigger,
-            post_delay: frames(self.post_impact_delay_ms),
-            post_len,
-            still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
-            calm_std_ms2: self.calm_std_g * STANDARD_GRAVITY,
-            orientation_cos: self.orientation_change_deg.to_radians().cos(),
-            cancel_ns: i64::from(self.cancel_window_ms) * 1_000_000,
-            cooldown_ns: i64::from(self.cooldown_ms) * 1_000_000,
-        })
-    }
 }
 
 /// What the engine tells its host.
@@ -327,7 +486,8 @@ impl Detector {
         self.last_checked_impact_k = Some(impact_k);
         let mut n = 0u32;
         let mut sum = [0f64; 3];
-        for f in w.range(impact_k - 100, impact_k - 50) {
+        let reference = impact_k - PRE_IMPACT_REF_FRAMES..impact_k - PRE_IMPACT_REF_FRAMES / 2;
+        for f in w.range(reference.start, reference.end) {
             n += 1;
             for (s, a) in sum.iter_mut().zip(f.acc) {
                 *s += f64::from(a);
@@ -504,41 +664,11 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::{CardModels, ModelSpec, TensorSpec};
     use crate::frame::Frame;
 
+    /// The shipped card (full model threshold 0.309, highest score 255/256).
     fn card() -> ModelCard {
-        let spec = |c: usize| ModelSpec {
-            file: String::new(),
-            channels: Vec::new(),
-            requires_gyro: c == 8,
-            input: TensorSpec {
-                shape: vec![1, 100, 1, c],
-                dtype: "int8".into(),
-                scale: 0.008,
-                zero_point: 0,
-            },
-            output: TensorSpec {
-                shape: vec![1, 1],
-                dtype: "int8".into(),
-                scale: 1.0 / 256.0,
-                zero_point: -128,
-            },
-            threshold: 0.5,
-            sha256: None,
-        };
-        ModelCard {
-            preprocessing_version: 1,
-            sample_rate_hz: 50,
-            window_frames: 100,
-            hop_frames: 25,
-            band: [40, 80],
-            trigger_g: 1.8,
-            models: CardModels {
-                full: spec(8),
-                acc_only: spec(4),
-            },
-        }
+        ModelCard::from_json(include_str!("../../../models/model_card.json")).expect("card")
     }
 
     /// Drives a detector with frames from `acc(k)`; scores every window the detector asks for
@@ -551,7 +681,7 @@ mod tests {
         mut between: impl FnMut(i64, &mut Detector, &mut Vec<Event>),
     ) -> (Vec<Event>, Detector) {
         let c = card();
-        let cfg = cfg.resolve(&c, 0.5).expect("valid config");
+        let cfg = cfg.resolve(&c, SensorSet::Full).expect("valid config");
         let mut w = Windower::new(100, cfg.hop);
         let mut d = Detector::new(cfg);
         let mut events = Vec::new();
@@ -736,28 +866,170 @@ mod tests {
         assert_eq!(d.counters().superseded, 1);
     }
 
+    /// Every config the issue found switching detection off (or nonsensical) is refused with
+    /// a message naming the field, its range and the value.
     #[test]
     fn out_of_range_configs_are_refused() {
         let c = card();
-        for cfg in [
-            DetectorConfig {
-                hop_frames: Some(0),
-                ..Default::default()
-            },
-            DetectorConfig {
-                threshold: Some(1.5),
-                ..Default::default()
-            },
-            DetectorConfig {
-                trigger_g: Some(f32::NAN),
-                ..Default::default()
-            },
-            DetectorConfig {
-                post_impact_len_ms: 10_000,
-                ..Default::default()
-            },
+        for (json, field, range, value) in [
+            (r#"{"trigger_g": 1e38}"#, "trigger_g", "[1.2, 3] g", "1e38"),
+            (r#"{"trigger_g": 1e39}"#, "trigger_g", "[1.2, 3] g", "inf"),
+            (r#"{"trigger_g": -1}"#, "trigger_g", "[1.2, 3] g", "-1.0"),
+            (r#"{"trigger_g": 0.5}"#, "trigger_g", "[1.2, 3] g", "0.5"),
+            (r#"{"threshold": 1}"#, "threshold", "(0, 0.99609375]", "1.0"),
+            (r#"{"threshold": 2}"#, "threshold", "(0, 0.99609375]", "2.0"),
+            (
+                r#"{"threshold": 0.999}"#,
+                "threshold",
+                "(0, 0.99609375]",
+                "0.999",
+            ),
+            (r#"{"threshold": 0}"#, "threshold", "(0, 0.99609375]", "0.0"),
+            (
+                r#"{"threshold": -0.5}"#,
+                "threshold",
+                "(0, 0.99609375]",
+                "-0.5",
+            ),
+            (
+                r#"{"still_std_g": -0.1}"#,
+                "still_std_g",
+                "[0.05, 1] g",
+                "-0.1",
+            ),
+            (r#"{"calm_std_g": -1}"#, "calm_std_g", "[0.05, 1] g", "-1.0"),
+            (r#"{"calm_std_g": 0}"#, "calm_std_g", "[0.05, 1] g", "0.0"),
+            (
+                r#"{"orientation_change_deg": 1e38}"#,
+                "orientation_change_deg",
+                "[10, 120] degrees",
+                "1e38",
+            ),
+            (
+                r#"{"orientation_change_deg": -720}"#,
+                "orientation_change_deg",
+                "[10, 120] degrees",
+                "-720.0",
+            ),
+            (
+                r#"{"orientation_change_deg": 400}"#,
+                "orientation_change_deg",
+                "[10, 120] degrees",
+                "400.0",
+            ),
+            (
+                r#"{"cancel_window_ms": 0}"#,
+                "cancel_window_ms",
+                "[5000, 300000] ms",
+                "0",
+            ),
+            (
+                r#"{"cancel_window_ms": 4294967295}"#,
+                "cancel_window_ms",
+                "[5000, 300000] ms",
+                "4294967295",
+            ),
+            (
+                r#"{"cooldown_ms": 4294967295}"#,
+                "cooldown_ms",
+                "[0, 300000] ms",
+                "4294967295",
+            ),
+            (r#"{"hop_frames": 0}"#, "hop_frames", "[1, 40] frames", "0"),
+            (
+                r#"{"hop_frames": 41}"#,
+                "hop_frames",
+                "[1, 40] frames",
+                "41",
+            ),
+            (
+                r#"{"hop_frames": 1000000000000000000}"#,
+                "hop_frames",
+                "[1, 40] frames",
+                "1000000000000000000",
+            ),
+            (
+                r#"{"post_impact_delay_ms": 60000}"#,
+                "post_impact_delay_ms",
+                "[0, 5000] ms",
+                "60000",
+            ),
+            (
+                r#"{"post_impact_len_ms": 0}"#,
+                "post_impact_len_ms",
+                "[500, 5000] ms",
+                "0",
+            ),
         ] {
-            assert!(cfg.resolve(&c, 0.5).is_err(), "{cfg:?}");
+            let cfg = DetectorConfig::from_json(json).expect(json);
+            let err = cfg.resolve(&c, SensorSet::Full).expect_err(json);
+            assert_eq!(
+                err,
+                ConfigError::OutOfRange {
+                    field,
+                    range: range.into(),
+                    value: value.into(),
+                },
+                "{json}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains(field) && msg.contains(range) && msg.contains(value),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_and_range_ends_are_accepted() {
+        let c = card();
+        for sensors in [SensorSet::Full, SensorSet::AccOnly] {
+            DetectorConfig::default()
+                .resolve(&c, sensors)
+                .expect("defaults");
+        }
+        let ends = r#"{"hop_frames": 40, "trigger_g": 3, "threshold": 0.99609375,
+            "still_std_g": 0.05, "calm_std_g": 1, "orientation_change_deg": 120,
+            "cancel_window_ms": 5000, "cooldown_ms": 0, "post_impact_delay_ms": 5000,
+            "post_impact_len_ms": 5000}"#;
+        let cfg = DetectorConfig::from_json(ends).expect("json");
+        let r = cfg.resolve(&c, SensorSet::Full).expect("range ends");
+        assert_eq!((r.hop, r.post_delay, r.post_len), (40, 250, 250));
+    }
+
+    #[test]
+    fn only_a_json_object_of_known_keys_is_a_config() {
+        // serde fills a struct from an array by position: `[3]` would set the hop.
+        for text in ["[3]", "[]", "3", "null", r#""x""#, r#"{"hop": 3}"#, "{", ""] {
+            let err = DetectorConfig::from_json(text).expect_err(text);
+            assert!(matches!(err, ConfigError::Json(_)), "{text}: {err}");
+        }
+        let cfg = DetectorConfig::from_json("\u{feff}{\"hop_frames\": 5}").expect("BOM");
+        assert_eq!(cfg.hop_frames, Some(5));
+        assert_eq!(
+            DetectorConfig::from_json("{}"),
+            Ok(DetectorConfig::default())
+        );
+    }
+
+    /// The README states the table's ranges, so they cannot drift apart.
+    #[test]
+    fn the_readme_states_every_range() {
+        let readme = include_str!("../../../README.md");
+        for l in [
+            limits::HOP_FRAMES,
+            limits::TRIGGER_G,
+            limits::THRESHOLD,
+            limits::POST_IMPACT_DELAY_MS,
+            limits::POST_IMPACT_LEN_MS,
+            limits::STILL_STD_G,
+            limits::CALM_STD_G,
+            limits::ORIENTATION_CHANGE_DEG,
+            limits::CANCEL_WINDOW_MS,
+            limits::COOLDOWN_MS,
+        ] {
+            let stated = format!("`{}` {}", l.field, l.range());
+            assert!(readme.contains(&stated), "README lacks {stated}");
         }
     }
 }

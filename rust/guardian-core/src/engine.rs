@@ -4,16 +4,17 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::{ModelCard, QuantParams, SensorSet};
+use crate::card::{CardError, ModelCard, QuantParams, SensorSet};
 use crate::detector::{
-    Detector, DetectorConfig, DetectorCounters, DetectorPhase, Event, WindowVerdict,
+    ConfigError, Detector, DetectorConfig, DetectorCounters, DetectorPhase, Event, Resolved,
+    WindowVerdict,
 };
-use crate::frame::{Frame, FrameFusion, CHANNEL_NAMES};
+use crate::frame::{Frame, FrameFusion};
 use crate::input::ModelInput;
 use crate::resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};
 use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
 use crate::scorer::{ScoreError, Scorer};
-use crate::window::{Windower, HISTORY_FRAMES};
+use crate::window::Windower;
 
 /// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
 pub const PREPROCESSING_VERSION: u32 = 1;
@@ -28,10 +29,10 @@ pub enum EngineError {
     Stopped,
     /// The detector configuration is out of range.
     #[error("invalid detector configuration: {0}")]
-    InvalidConfig(String),
-    /// The model card does not fit this engine (preprocessing version, shapes, channels).
-    #[error("model card mismatch: {0}")]
-    CardMismatch(String),
+    InvalidConfig(#[from] ConfigError),
+    /// The model card does not fit this engine ([`ModelCard::validate`]).
+    #[error("invalid model card: {0}")]
+    CardMismatch(#[from] CardError),
     /// The model failed on a window. The batch was still ingested; that window was not scored.
     #[error(transparent)]
     Model(#[from] ScoreError),
@@ -206,11 +207,8 @@ impl Engine {
         config: &DetectorConfig,
         scorer: Box<dyn Scorer>,
     ) -> Result<Self, EngineError> {
-        check_card(card, sensors)?;
+        let cfg = Self::resolve(card, sensors, config)?;
         let spec = card.model(sensors);
-        let cfg = config
-            .resolve(card, spec.threshold)
-            .map_err(EngineError::InvalidConfig)?;
         let channels = sensors.channels();
         Ok(Self {
             sensors,
@@ -236,6 +234,25 @@ impl Engine {
             },
             stopped: false,
         })
+    }
+
+    /// Checks `card` and `config` exactly as [`Engine::new`] does, without a model: a host can
+    /// refuse them before loading anything.
+    pub fn check(
+        card: &ModelCard,
+        sensors: SensorSet,
+        config: &DetectorConfig,
+    ) -> Result<(), EngineError> {
+        Self::resolve(card, sensors, config).map(|_| ())
+    }
+
+    fn resolve(
+        card: &ModelCard,
+        sensors: SensorSet,
+        config: &DetectorConfig,
+    ) -> Result<Resolved, EngineError> {
+        card.validate()?;
+        Ok(config.resolve(card, sensors)?)
     }
 
     /// The sensor set (and so the model) this engine runs.
@@ -391,48 +408,6 @@ impl Engine {
             stalls: p.stalls,
         }
     }
-}
-
-/// Checks that `card` describes a model this core can feed for `sensors`.
-pub fn check_card(card: &ModelCard, sensors: SensorSet) -> Result<(), EngineError> {
-    let bad = |m: String| Err(EngineError::CardMismatch(m));
-    if card.preprocessing_version != PREPROCESSING_VERSION {
-        return bad(format!(
-            "card preprocessing_version {} but this core implements {PREPROCESSING_VERSION}",
-            card.preprocessing_version
-        ));
-    }
-    if card.sample_rate_hz != 50 {
-        return bad(format!(
-            "sample_rate_hz {} (the grid is 50 Hz)",
-            card.sample_rate_hz
-        ));
-    }
-    if card.window_frames == 0 || card.window_frames + 130 > HISTORY_FRAMES {
-        return bad(format!("window_frames {} out of range", card.window_frames));
-    }
-    let spec = card.model(sensors);
-    let c = sensors.channels();
-    let names: Vec<&str> = spec.channels.iter().map(String::as_str).collect();
-    if names != CHANNEL_NAMES[..c] {
-        return bad(format!(
-            "channels {names:?}, expected {:?}",
-            &CHANNEL_NAMES[..c]
-        ));
-    }
-    if spec.input.shape != [1, card.window_frames, 1, c] || spec.input.dtype != "int8" {
-        return bad(format!("input {:?} {}", spec.input.shape, spec.input.dtype));
-    }
-    if spec.output.shape != [1, 1] || spec.output.dtype != "int8" {
-        return bad(format!(
-            "output {:?} {}",
-            spec.output.shape, spec.output.dtype
-        ));
-    }
-    if !(spec.input.scale > 0.0 && spec.output.scale > 0.0) {
-        return bad("quantization scales must be > 0".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ pub mod sample;
 pub mod scorer;
 pub mod window;
 
-pub use card::{ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
-pub use detector::{DetectorConfig, DetectorCounters, DetectorPhase, Event};
+pub use card::{CardError, ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
+pub use detector::{ConfigError, DetectorConfig, DetectorCounters, DetectorPhase, Event};
 pub use engine::{Engine, EngineError, EngineStats, WindowRecord};
 pub use frame::{Frame, FrameFusion};
 pub use resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};

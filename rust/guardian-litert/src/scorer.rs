@@ -150,14 +150,12 @@ impl LiteRtScorer {
                 options.num_threads
             )));
         }
-        if let Some(want) = &spec.sha256 {
-            let found = sha256_hex(bytes);
-            if !found.eq_ignore_ascii_case(want) {
-                return Err(RuntimeError::ChecksumMismatch {
-                    expected: want.clone(),
-                    found,
-                });
-            }
+        let found = sha256_hex(bytes);
+        if !found.eq_ignore_ascii_case(&spec.sha256) {
+            return Err(RuntimeError::ChecksumMismatch {
+                expected: spec.sha256.clone(),
+                found,
+            });
         }
         check_tflite_model(bytes)?;
         let model_bytes = AlignedBytes::copy_from(bytes);
@@ -823,8 +821,8 @@ fn create_buffer(
     }
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-fn sha256_hex(bytes: &[u8]) -> String {
+/// Lower-case hex SHA-256 of `bytes`, as a model card's `sha256` states it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -10,12 +10,7 @@ use guardian_litert::{LiteRtScorer, RuntimeError};
 fn damaged_models_never_crash() {
     let card = card();
     let lib = lib();
-    // Without the checksum, which would refuse every case before the pre-check and LiteRT.
-    let spec = &guardian_core::ModelSpec {
-        sha256: None,
-        ..card.models.full.clone()
-    };
-    let good = model_bytes(spec);
+    let good = model_bytes(&card.models.full);
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         state ^= state << 13;
@@ -41,6 +36,11 @@ fn damaged_models_never_crash() {
             let path = std::env::temp_dir().join("guardian-corrupt-case.tflite");
             std::fs::write(path, &bytes).expect("write");
         }
+        // The checksum rewritten, else it would refuse every case before the pre-check and LiteRT.
+        let spec = &guardian_core::ModelSpec {
+            sha256: guardian_litert::sha256_hex(&bytes),
+            ..card.models.full.clone()
+        };
         match LiteRtScorer::from_bytes(&lib, &bytes, spec, card.window_frames) {
             Ok(mut s) => {
                 let w = vec![3i8; s.input_len()];

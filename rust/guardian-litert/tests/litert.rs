@@ -226,18 +226,18 @@ fn wrong_input_length_is_an_error() {
     );
 }
 
-/// The full model's spec without its checksum, so damaged bytes reach the structural pre-check
-/// and LiteRT (with the checksum they would be refused first, see `a_changed_byte_fails_the_checksum`).
-fn unchecked(spec: &ModelSpec) -> ModelSpec {
+/// `spec` with its checksum rewritten to match `bytes`, so damaged bytes reach the structural
+/// pre-check and LiteRT (else the checksum refuses them first, see `a_changed_byte_fails_the_checksum`).
+fn rechecked(spec: &ModelSpec, bytes: &[u8]) -> ModelSpec {
     ModelSpec {
-        sha256: None,
+        sha256: guardian_litert::sha256_hex(bytes),
         ..spec.clone()
     }
 }
 
 fn expect_corrupt(bytes: &[u8], what: &str) {
     let card = card();
-    let spec = &unchecked(&card.models.full);
+    let spec = &rechecked(&card.models.full, bytes);
     match LiteRtScorer::from_bytes(&lib(), bytes, spec, card.window_frames) {
         Err(RuntimeError::CorruptModel { .. }) => {}
         other => panic!("{what}: expected CorruptModel, got {other:?}"),
@@ -267,7 +267,7 @@ fn empty_and_random_bytes_are_corrupt_models() {
     for (name, bytes) in [("empty.tflite", &[][..]), ("random.tflite", &random[..])] {
         let path = dir.join(name);
         std::fs::write(&path, bytes).expect("write");
-        let spec = unchecked(&card.models.full);
+        let spec = rechecked(&card.models.full, bytes);
         let r = LiteRtScorer::from_file(&lib(), &path, &spec, card.window_frames);
         assert!(
             matches!(r, Err(RuntimeError::CorruptModel { .. })),
@@ -318,7 +318,7 @@ fn acc_model_with_full_spec_is_a_shape_mismatch() {
     let card = card();
     let bytes = model_bytes(&card.models.acc_only);
     // The acc-only bytes checked against the full model's spec (8 channels), checksum left out.
-    let spec = unchecked(&card.models.full);
+    let spec = rechecked(&card.models.full, &bytes);
     match LiteRtScorer::from_bytes(&lib(), &bytes, &spec, card.window_frames) {
         Err(RuntimeError::ShapeMismatch {
             tensor,
@@ -537,10 +537,6 @@ fn models_dir_has_the_shipped_files() {
 fn a_changed_byte_fails_the_checksum() {
     let card = card();
     let spec = &card.models.full;
-    assert!(
-        spec.sha256.is_some(),
-        "the shipped card records each model's SHA-256"
-    );
     let mut bytes = model_bytes(spec);
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
