@@ -1,12 +1,13 @@
 //! `guardian demo`: a synthetic day through the shipped model, compared with the truth.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use guardian_core::{Engine, Event, Sample, Sensor, SensorSet};
-use guardian_synth::{synthetic_day, Recording};
+use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_litert, quiet_engine, ModelBundle};
@@ -171,6 +172,18 @@ pub fn run(
     json: bool,
     write: Option<&Path>,
 ) -> Result<()> {
+    anyhow::ensure!(
+        falls <= MAX_DAY_FALLS,
+        "--falls must be at most {MAX_DAY_FALLS} (the synthetic day has room for no more), got {falls}"
+    );
+    // Created before the day is generated, so a bad path fails at once.
+    let out = write
+        .map(|path| {
+            std::fs::File::create(path)
+                .map(|f| (path, std::io::BufWriter::new(f)))
+                .with_context(|| format!("cannot create {}", path.display()))
+        })
+        .transpose()?;
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
     let lib = load_litert(args.litert.as_deref())?;
@@ -178,9 +191,10 @@ pub fn run(
     let t0 = Instant::now();
     let rec = synthetic_day(seed, falls).render();
     let gen_s = t0.elapsed().as_secs_f64();
-    if let Some(path) = write {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-        crate::recording::write_recording(&mut out, &rec.acc, &rec.gyro)?;
+    if let Some((path, mut out)) = out {
+        crate::recording::write_recording(&mut out, &rec.acc, &rec.gyro)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut events = Vec::new();
     let t1 = Instant::now();

@@ -1,10 +1,9 @@
 //! `guardian frames`: the core's frames and window starts, for the parity test.
 
-use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{ensure, Result};
 use guardian_core::frame::CHANNEL_NAMES;
 use guardian_core::input::quantize;
 use guardian_core::{
@@ -13,15 +12,34 @@ use guardian_core::{
 
 use crate::recording::RecordingReader;
 
+/// Window length of the shipped card, frames.
+const WINDOW: usize = 100;
+
 /// Prints `k,t_ns,window_start,<channels>` for every frame, in increasing `k` within each
 /// segment (the order the engine sees them), features with 17 significant digits (exact f64);
-/// with `quant`, the quantized features follow as `q_<channels>`.
+/// with `quant`, the quantized features follow as `q_<channels>`. Windows are 100 frames;
+/// `hop` must be in 1..=100, `quant` a finite scale > 0 and a zero point in [-128, 127].
 pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParams>) -> Result<()> {
-    let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let mut reader = RecordingReader::new(BufReader::new(input));
+    ensure!(
+        (1..=WINDOW).contains(&hop),
+        "--hop must be in 1..={WINDOW}, got {hop}"
+    );
+    if let Some(q) = quant {
+        ensure!(
+            q.scale.is_finite() && q.scale > 0.0,
+            "--scale must be finite and > 0, got {:?}",
+            q.scale
+        );
+        ensure!(
+            (-128..=127).contains(&q.zero_point),
+            "--zero-point must be in [-128, 127], got {}",
+            q.zero_point
+        );
+    }
+    let mut reader = RecordingReader::new(BufReader::new(crate::recording::open(file)?));
     let (mut acc, mut gyro) = (Resampler::new(), Resampler::new());
     let mut fusion = FrameFusion::new(sensors);
-    let mut windower = Windower::new(100, hop);
+    let mut windower = Windower::new(WINDOW, hop);
     let mut frames: Vec<(guardian_core::Frame, bool)> = Vec::new();
     let mut on_frame = |f: guardian_core::Frame| {
         let (_, complete) = windower.push(&f);
@@ -32,7 +50,9 @@ pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParam
         }
     };
     let mut batch = Vec::new();
+    let mut samples = 0usize;
     while let Some(sensor) = reader.next_batch(&mut batch)? {
+        samples += batch.len();
         for &s in &batch {
             match sensor {
                 Sensor::Acc => acc.push(s, |k, v| fusion.push_acc(k, v, &mut on_frame)),
@@ -40,6 +60,7 @@ pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParam
             };
         }
     }
+    ensure!(samples > 0, "{} holds no samples", file.display());
     let c = sensors.channels();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let names = &CHANNEL_NAMES[..c];

@@ -2,9 +2,16 @@
 //!
 //! `sensor` is `acc` (m/s^2, gravity included) or `gyro` (rad/s), Android device frame; rows of
 //! both sensors interleave in arrival order; `#` starts a comment line; an optional header line
-//! `t_ns,sensor,x,y,z` may come before the first data row (after comments). Values are parsed as f64 and stored as f32.
+//! exactly `t_ns,sensor,x,y,z` may come before the first data row (after comments). Lines end
+//! in LF or CRLF and hold at most [`MAX_LINE_BYTES`]; a leading UTF-8 BOM is skipped. Values
+//! are parsed as f64 and stored as f32.
 
+use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::Context;
 
 use guardian_core::{Sample, Sensor};
 
@@ -20,12 +27,18 @@ pub enum RecordingError {
         reason: String,
     },
     /// Reading failed.
-    #[error("read error: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
 /// Most samples in one batch [`RecordingReader::next_batch`] returns.
 pub const MAX_BATCH: usize = 512;
+/// Longest line accepted, bytes with its line end (a data row needs under 100).
+pub const MAX_LINE_BYTES: usize = 4096;
+/// The header line, when there is one.
+pub const HEADER: &[u8] = b"t_ns,sensor,x,y,z";
+/// Most bytes of a field quoted in an error message.
+const QUOTED_BYTES: usize = 40;
 
 /// Reads a recording as batches of consecutive same-sensor rows (like a phone's batches).
 #[derive(Debug)]
@@ -34,6 +47,8 @@ pub struct RecordingReader<R> {
     line: Vec<u8>,
     line_no: u64,
     pending: Option<(Sensor, Sample)>,
+    /// Rows read ahead ([`RecordingReader::read_ahead`]), returned before new ones.
+    ahead: VecDeque<(Sensor, Sample)>,
     bytes_read: u64,
     /// Whether a header or data row was read (the header may only come first).
     seen_row: bool,
@@ -47,6 +62,7 @@ impl<R: BufRead> RecordingReader<R> {
             line: Vec::with_capacity(128),
             line_no: 0,
             pending: None,
+            ahead: VecDeque::new(),
             seen_row: false,
             bytes_read: 0,
         }
@@ -86,26 +102,64 @@ impl<R: BufRead> RecordingReader<R> {
         Ok(sensor)
     }
 
+    /// Reads up to `max_rows` rows ahead, stopping after the first row for which `stop` is
+    /// true; later calls return them first. Returns every row held so far, oldest first.
+    pub fn read_ahead(
+        &mut self,
+        max_rows: usize,
+        mut stop: impl FnMut(Sensor, &Sample) -> bool,
+    ) -> Result<&VecDeque<(Sensor, Sample)>, RecordingError> {
+        while self.ahead.len() < max_rows {
+            let Some(row) = self.read_row()? else {
+                break;
+            };
+            self.ahead.push_back(row);
+            if stop(row.0, &row.1) {
+                break;
+            }
+        }
+        Ok(&self.ahead)
+    }
+
     /// The next data row, skipping comments, blank lines and the header.
     pub fn next_row(&mut self) -> Result<Option<(Sensor, Sample)>, RecordingError> {
+        match self.ahead.pop_front() {
+            Some(row) => Ok(Some(row)),
+            None => self.read_row(),
+        }
+    }
+
+    fn read_row(&mut self) -> Result<Option<(Sensor, Sample)>, RecordingError> {
         loop {
-            self.line.clear();
-            let n = self.input.read_until(b'\n', &mut self.line)?;
-            if n == 0 {
+            if !self.read_line()? {
                 return Ok(None);
             }
-            self.bytes_read += n as u64;
-            self.line_no += 1;
+            let malformed = |line, reason: String| RecordingError::Malformed { line, reason };
             let mut text: &[u8] = &self.line;
+            if self.line_no == 1 {
+                text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+            }
             while let [rest @ .., b'\n' | b'\r'] = text {
                 text = rest;
+            }
+            if text.contains(&b'\r') {
+                return Err(malformed(self.line_no, CR_ONLY.into()));
             }
             if text.is_empty() || text[0] == b'#' {
                 continue;
             }
-            if !self.seen_row && text.starts_with(b"t_ns,") {
+            if !self.seen_row && text.starts_with(b"t_ns") {
                 self.seen_row = true;
-                continue;
+                if text == HEADER {
+                    continue;
+                }
+                return Err(malformed(
+                    self.line_no,
+                    format!(
+                        "header `{}` is not exactly `t_ns,sensor,x,y,z`",
+                        quoted(text)
+                    ),
+                ));
             }
             self.seen_row = true;
             if let Some(row) = parse_row_fast(text) {
@@ -113,12 +167,68 @@ impl<R: BufRead> RecordingReader<R> {
             }
             return parse_row(text)
                 .map(Some)
-                .map_err(|reason| RecordingError::Malformed {
-                    line: self.line_no,
-                    reason,
-                });
+                .map_err(|reason| malformed(self.line_no, reason));
         }
     }
+
+    /// Reads the next line into `self.line`, refusing one longer than [`MAX_LINE_BYTES`].
+    /// Returns false at the end of input.
+    fn read_line(&mut self) -> Result<bool, RecordingError> {
+        self.line.clear();
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let (n, end) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if self.line.len() + n > MAX_LINE_BYTES {
+                let cr = buf[..n].contains(&b'\r') || self.line.contains(&b'\r');
+                let reason = if cr {
+                    CR_ONLY.into()
+                } else {
+                    format!("longer than {MAX_LINE_BYTES} bytes (a row is `t_ns,sensor,x,y,z`)")
+                };
+                return Err(RecordingError::Malformed {
+                    line: self.line_no + 1,
+                    reason,
+                });
+            }
+            self.line.extend_from_slice(&buf[..n]);
+            self.input.consume(n);
+            if end {
+                break;
+            }
+        }
+        if self.line.is_empty() {
+            return Ok(false);
+        }
+        self.bytes_read += self.line.len() as u64;
+        self.line_no += 1;
+        Ok(true)
+    }
+}
+
+const CR_ONLY: &str =
+    "carriage return inside a line: CR-only line endings are not supported, use LF or CRLF";
+
+/// `bytes` for an error message: control characters and non-ASCII escaped, at most
+/// [`QUOTED_BYTES`] of them.
+fn quoted(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(QUOTED_BYTES)];
+    let more = if cut.len() < bytes.len() { "..." } else { "" };
+    format!("{}{more}", cut.escape_ascii())
+}
+
+/// Opens a recording file, refusing a directory by name (reading one fails without the path).
+pub fn open(path: &Path) -> anyhow::Result<File> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("cannot read {}: it is a directory", path.display());
+    }
+    Ok(file)
 }
 
 /// One pass over a well-formed row (no spaces); `None` sends the row to [`parse_row`], which
@@ -166,22 +276,34 @@ fn parse_row(text: &[u8]) -> Result<(Sensor, Sample), String> {
     }
     fields[4] = &text[start..];
     let [t, sensor, x, y, z] = fields;
-    let t_ns = parse_i64(t.trim_ascii())
-        .ok_or_else(|| format!("t_ns `{}` is not an integer", String::from_utf8_lossy(t)))?;
+    let t_ns = parse_i64(t.trim_ascii()).ok_or_else(|| {
+        let digits = match t.trim_ascii() {
+            [b'-' | b'+', rest @ ..] => rest,
+            other => other,
+        };
+        if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+            format!(
+                "t_ns `{}` is out of range (a signed 64-bit ns count)",
+                quoted(t)
+            )
+        } else {
+            format!("t_ns `{}` is not an integer", quoted(t))
+        }
+    })?;
     let sensor = match sensor {
         b"acc" => Sensor::Acc,
         b"gyro" => Sensor::Gyro,
         other => {
             return Err(format!(
                 "sensor `{}` is neither `acc` nor `gyro`",
-                String::from_utf8_lossy(other)
+                quoted(other)
             ))
         }
     };
     let value = |f: &[u8], name: &str| -> Result<f32, String> {
         fast_float2::parse::<f64, _>(f.trim_ascii())
             .map(|v| v as f32)
-            .map_err(|_| format!("{name} `{}` is not a number", String::from_utf8_lossy(f)))
+            .map_err(|_| format!("{name} `{}` is not a number", quoted(f)))
     };
     Ok((
         sensor,
@@ -271,7 +393,21 @@ mod tests {
             ("x,acc,0,0,0\n", 1, "not an integer"),
             ("1,acc,0,zero,0\n", 1, "y `zero`"),
             ("1,acc,0,0,0,7\n", 1, "more than 5"),
-            ("99999999999999999999,acc,0,0,0\n", 1, "not an integer"),
+            ("99999999999999999999,acc,0,0,0\n", 1, "out of range"),
+            ("-9223372036854775809,acc,0,0,0\n", 1, "out of range"),
+            (
+                "9223372036854775807,acc,0,0,0\n1e3,acc,0,0,0\n",
+                2,
+                "not an integer",
+            ),
+            ("t_ns,sensor,x,y,z,GARBAGE\n1,acc,0,0,0\n", 1, "not exactly"),
+            ("t_ns;sensor;x;y;z\n", 1, "not exactly"),
+            (
+                "t_ns,sensor,x,y,z\r1,acc,0,0,9.8\r2,acc,0,0,9.8\r",
+                1,
+                "CR-only",
+            ),
+            ("1,acc,0,0,9.8\n2,acc\x1b[2J,0,0,9.8\n", 2, "acc\\x1b[2J"),
             ("-,acc,0,0,0\n", 1, "not an integer"),
         ] {
             let err = read_all(text).expect_err(text);
@@ -279,6 +415,50 @@ mod tests {
             assert!(msg.starts_with(&format!("line {line}:")), "{msg}");
             assert!(msg.contains(what), "{msg}");
         }
+    }
+
+    #[test]
+    fn a_bom_is_skipped_and_crlf_is_read() {
+        let b = read_all("\u{feff}t_ns,sensor,x,y,z\r\n1,acc,0,0,9.8\r\n").expect("valid");
+        assert_eq!(b[0].1, vec![Sample::new(1, 0.0, 0.0, 9.8)]);
+        let b = read_all("\u{feff}1,gyro,0,0,1\n").expect("valid");
+        assert_eq!(b[0].0, Sensor::Gyro);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_with_its_number() {
+        let long = format!("1,acc,0,0,9.8\n2,acc,0,0,{}\n", "9".repeat(MAX_LINE_BYTES));
+        let msg = read_all(&long).expect_err("long").to_string();
+        assert!(
+            msg.starts_with("line 2:") && msg.contains("longer than 4096"),
+            "{msg}"
+        );
+        // CR-only line endings make one long line: said so, not "too long".
+        let cr = "1,acc,0,0,9.8\r".repeat(1000);
+        let msg = read_all(&cr).expect_err("cr").to_string();
+        assert!(
+            msg.starts_with("line 1:") && msg.contains("CR-only"),
+            "{msg}"
+        );
+        // Exactly at the limit is fine.
+        let row = "1,acc,0,0,9.8";
+        let fits = format!("{row}{}\n", " ".repeat(MAX_LINE_BYTES - row.len() - 1));
+        assert_eq!(read_all(&fits).expect("fits").len(), 1);
+    }
+
+    #[test]
+    fn rows_read_ahead_come_back_first_in_order() {
+        let text = "1,acc,0,0,1\n2,acc,0,0,2\n3,gyro,0,0,3\n4,acc,0,0,4\n";
+        let mut r = RecordingReader::new(text.as_bytes());
+        let held = r.read_ahead(10, |s, _| s == Sensor::Gyro).expect("read");
+        assert_eq!(held.len(), 3);
+        let mut batch = Vec::new();
+        let mut seen = Vec::new();
+        while let Some(s) = r.next_batch(&mut batch).expect("read") {
+            seen.extend(batch.iter().map(|x| (s, x.t_ns)));
+        }
+        use Sensor::{Acc, Gyro};
+        assert_eq!(seen, vec![(Acc, 1), (Acc, 2), (Gyro, 3), (Acc, 4)]);
     }
 
     #[test]

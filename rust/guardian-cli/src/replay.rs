@@ -1,21 +1,23 @@
 //! `guardian replay`: a recording through the engine at full speed.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use guardian_core::{Engine, EngineStats, Event, SensorSet};
+use anyhow::{bail, Context, Result};
+use guardian_core::{Engine, EngineStats, Event, Sensor, SensorSet};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_litert, quiet_engine, ModelBundle};
-use crate::recording::RecordingReader;
+use crate::recording::{RecordingError, RecordingReader};
 use crate::EngineArgs;
 
-/// Bytes looked at to decide whether a recording has gyroscope rows (`--sensors auto`).
-const SNIFF_BYTES: u64 = 4 << 20;
+/// `--sensors auto` runs the full model when a gyroscope row comes within this much recording
+/// time of the first row, ns.
+pub const AUTO_WINDOW_NS: u64 = 10_000_000_000;
+/// Most rows `--sensors auto` holds back while it decides (10 s of both sensors at 500 Hz).
+pub const AUTO_MAX_ROWS: usize = 10_000;
 
 /// What a replay did, printed on stderr.
 #[derive(Debug, Serialize)]
@@ -38,20 +40,22 @@ pub struct ReplaySummary {
     pub stats: EngineStats,
 }
 
-/// Chooses the model: `fixed`, or full if the first 4 MB hold a gyroscope row.
-pub fn choose_sensors(file: &Path, fixed: Option<SensorSet>) -> Result<SensorSet> {
+/// Chooses the model: `fixed`, or full if a gyroscope row comes within [`AUTO_WINDOW_NS`] of
+/// the first row (at most [`AUTO_MAX_ROWS`] rows). Reads the stream once: the rows looked at
+/// stay in `reader` for the engine, so a pipe or FIFO works.
+pub fn choose_sensors<R: BufRead>(
+    reader: &mut RecordingReader<R>,
+    fixed: Option<SensorSet>,
+) -> Result<SensorSet, RecordingError> {
     if let Some(s) = fixed {
         return Ok(s);
     }
-    let mut head = Vec::new();
-    File::open(file)
-        .with_context(|| format!("cannot open {}", file.display()))?
-        .take(SNIFF_BYTES)
-        .read_to_end(&mut head)?;
-    let has_gyro = head
-        .split(|&b| b == b'\n')
-        .any(|l| l.windows(6).any(|w| w == b",gyro,"));
-    Ok(if has_gyro {
+    let mut first = None;
+    let held = reader.read_ahead(AUTO_MAX_ROWS, |sensor, s| {
+        let t0 = *first.get_or_insert(s.t_ns);
+        sensor == Sensor::Gyro || s.t_ns.abs_diff(t0) > AUTO_WINDOW_NS
+    })?;
+    Ok(if held.iter().any(|(s, _)| *s == Sensor::Gyro) {
         SensorSet::Full
     } else {
         SensorSet::AccOnly
@@ -87,12 +91,15 @@ pub fn stream<R: BufRead>(
 pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: bool) -> Result<()> {
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
-    let lib = load_litert(args.litert.as_deref())?;
-    let sensors = choose_sensors(file, sensors)?;
-    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
-    let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let input = crate::recording::open(file)?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = RecordingReader::new(BufReader::with_capacity(1 << 20, input));
+    let sensors = choose_sensors(&mut reader, sensors)
+        .with_context(|| format!("reading {}", file.display()))?;
+    Engine::check(&bundle.card, sensors, &config)
+        .with_context(|| format!("{} with this config", bundle.origin))?;
+    let lib = load_litert(args.litert.as_deref())?;
+    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
     let bar = ProgressBar::new(size).with_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -121,6 +128,22 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
     bar.finish_and_clear();
     let wall_s = start.elapsed().as_secs_f64();
     let stats = engine.stats();
+    if samples == 0 {
+        bail!(
+            "{} holds no samples (rows `t_ns,sensor,x,y,z` with sensor acc or gyro)",
+            file.display()
+        );
+    }
+    if stats.acc.accepted == 0 {
+        bail!(
+            "none of the {samples} rows of {} gave a usable accelerometer sample (non-finite {}, timestamps out of range {}, duplicates {}, reordered {})",
+            file.display(),
+            stats.acc.non_finite,
+            stats.acc.out_of_range,
+            stats.acc.duplicates,
+            stats.acc.reordered
+        );
+    }
     let recording_s = stats.frames as f64 / 50.0;
     let summary = ReplaySummary {
         sensors,
@@ -153,6 +176,12 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
             g.duplicates, a.reordered, g.reordered, a.gaps, g.gaps, a.resets, g.resets,
             stats.unpaired, stats.stalls
         );
+        if stats.gyro_ignored > 0 {
+            eprintln!(
+                "{} gyroscope rows ignored: the acc-only model ran (--sensors full uses them)",
+                stats.gyro_ignored
+            );
+        }
         eprintln!("{falls} fall(s) detected");
     }
     Ok(())

@@ -583,8 +583,13 @@ fn add_noise(rng: &mut SplitMix64, samples: &mut [Sample], sd: f64) {
     }
 }
 
+/// Waking hours of the synthetic day; every third one can hold a fall.
+const DAY_HOURS: usize = 16;
+/// Most falls [`synthetic_day`] places.
+pub const MAX_DAY_FALLS: usize = DAY_HOURS.div_ceil(3);
+
 /// A synthetic day: sleep, commuting, work, stairs, a jog, hard sit-downs, phone drops and
-/// `falls` falls (cycling through the fall kinds), about 24 h in all.
+/// `falls` falls (cycling through the fall kinds; at most [`MAX_DAY_FALLS`]), about 24 h in all.
 pub fn synthetic_day(seed: u64, falls: usize) -> Scenario {
     let mut s = Scenario::new(seed, 1_000_000_000_000);
     s.lie_down(6.0 * 3600.0).get_up();
@@ -595,7 +600,7 @@ pub fn synthetic_day(seed: u64, falls: usize) -> Scenario {
         FallKind::Faint,
     ];
     let mut fall_i = 0;
-    for hour in 0..16 {
+    for hour in 0..DAY_HOURS {
         s.walk(300.0).stairs(40.0).walk(120.0);
         s.sit_down_hard(1500.0).get_up();
         s.walk(200.0);
