@@ -154,18 +154,26 @@ fn run(
     while let Ok(Message::Event(event)) = rx.recv() {
         deliver(shared, listener, event);
         if shared.stop_from_listener.load(Ordering::SeqCst) {
-            let rest: Vec<_> = shared.outbox().drain(..).collect();
-            let queued = rx.try_iter().filter_map(|m| match m {
-                Message::Event(e) => Some(e),
-                Message::Stop => None,
-            });
-            for e in queued.collect::<Vec<_>>().into_iter().chain(rest) {
-                deliver(shared, listener, e);
+            let queued: Vec<_> = rx.try_iter().collect();
+            for m in queued {
+                if let Message::Event(e) = m {
+                    deliver(shared, listener, e);
+                }
             }
-            return;
+            break;
         }
         if rx.is_empty() {
             Shared::flush(&mut shared.outbox(), refill);
+        }
+    }
+    // What the thread itself queued last (a listener failure) is delivered before it ends.
+    loop {
+        let rest: Vec<_> = shared.outbox().drain(..).collect();
+        if rest.is_empty() {
+            return;
+        }
+        for e in rest {
+            deliver(shared, listener, e);
         }
     }
 }

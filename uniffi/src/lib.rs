@@ -14,6 +14,7 @@ mod logging;
 mod packed;
 mod types;
 
+pub use delivery::GuardianListener;
 pub use detector::FallDetector;
 pub use error::{GuardianError, ListenerError};
 pub use packed::{PACKED_HEADER_BYTES, PACKED_RECORD_BYTES};

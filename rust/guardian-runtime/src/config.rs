@@ -21,10 +21,25 @@ pub fn load_config(path: Option<&Path>) -> Result<DetectorConfig, SetupError> {
         path: path.to_path_buf(),
         reason: "not UTF-8 text".into(),
     })?;
-    serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
-        SetupError::InvalidConfig {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }
+    DetectorConfig::from_json(&text).map_err(|e| SetupError::InvalidConfig {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_object_is_a_config_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("c.json");
+        std::fs::write(&p, "[3]").expect("write");
+        let e = load_config(Some(&p)).expect_err("array");
+        assert!(matches!(e, SetupError::InvalidConfig { .. }), "{e}");
+        std::fs::write(&p, "\u{feff}{\"hop_frames\": 10}").expect("write");
+        assert_eq!(load_config(Some(&p)).expect("BOM").hop_frames, Some(10));
+        assert!(load_config(Some(dir.path())).is_err(), "a directory");
+    }
 }
