@@ -11,25 +11,45 @@ GUARDIAN := target/release/guardian
 export GUARDIAN_LITERT_LIB := $(CURDIR)/$(LITERT)
 export GUARDIAN_BIN := $(CURDIR)/$(GUARDIAN)
 
-.PHONY: demo test test-rust test-python lint bench build train train-quick eval litert venv datasets fmt
+.PHONY: demo test test-rust test-python test-bindings test-swift lint bench build train train-quick eval litert venv datasets fmt bindings
 
 ## The main job: a synthetic day through the shipped model, detections against the truth.
 demo: $(LITERT)
 	$(CARGO) run --release -q -p guardian-cli -- demo
 
-## Every test: Rust (unit, property, integration on the real runtime and model), Python
-## (preprocessing, readers, quick training end to end), cross-language parity, linters.
-test: lint test-rust test-python
+## Every test: Rust (unit, property, integration on the real runtime and model, the facade and
+## its crash test), Python (preprocessing, readers, quick training end to end), cross-language
+## parity, the committed bindings against a fresh generation, Swift syntax and API parity,
+## linters.
+test: lint test-rust test-python test-bindings test-swift
 
 lint: venv
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -q -- -D warnings
+	$(CARGO) clippy --release -p guardian-ffi --features crash-points --all-targets -q -- -D warnings
 	$(PY) -m ruff check scripts tests
 
 test-rust: $(LITERT)
 	$(CARGO) test --release --workspace
 	# The pure core once more with overflow checks (debug): hostile timestamps must not wrap.
 	$(CARGO) test -p guardian-core
+	# Alerts survive SIGKILL: 200 kills of a child streaming falls through the facade.
+	$(CARGO) test --release -p guardian-ffi --features crash-points --test journal_crash -- --nocapture
+
+## The committed Kotlin and Swift bindings must be what the facade generates now.
+test-bindings:
+	bash scripts/gen-bindings.sh --check
+
+## Regenerate the committed bindings after changing the facade's API (uniffi/).
+bindings:
+	bash scripts/gen-bindings.sh
+
+## Swift (no Swift toolchain here): every tracked .swift file parsed with tree-sitter-swift
+## (generated bindings: only the grammar's known gaps), and the Swift wrapper's API against Kotlin's.
+test-swift: venv
+	$(PY) scripts/swift_check.py $$(git ls-files '*.swift')
+	$(PY) scripts/api_mirror.py
+	$(PY) -m pytest -q tests/swift
 
 test-python: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity ../tests/eval
