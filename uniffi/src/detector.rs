@@ -8,7 +8,7 @@ use guardian_core::{
     SensorSet,
 };
 use guardian_journal::{crash_point, Alert, Journal, Outcome};
-use guardian_runtime::{load_runtime, LiteRtLibrary, ModelBundle};
+use guardian_runtime::{load_runtime, ModelBundle, Runtime, RuntimeKind};
 
 use crate::delivery::{Delivery, GuardianListener, Shared};
 use crate::{
@@ -29,7 +29,7 @@ pub struct FallDetector {
 /// Everything behind the detector's lock.
 struct State {
     bundle: ModelBundle,
-    lib: LiteRtLibrary,
+    lib: Runtime,
     config: DetectorConfig,
     mode: SensorMode,
     acc_scale: f32,
@@ -55,7 +55,10 @@ impl FallDetector {
     pub fn new(options: DetectorOptions) -> Result<Arc<Self>, GuardianError> {
         crate::logging::init();
         let bundle = ModelBundle::load(options.model_card_path.as_deref().map(Path::new))?;
-        let lib = load_runtime(options.runtime_library_path.as_deref().map(Path::new))?;
+        let lib = load_runtime(
+            RuntimeKind::platform_default(),
+            options.runtime_library_path.as_deref().map(Path::new),
+        )?;
         let config = options.settings.to_config();
         let mode = options.sensors.unwrap_or(SensorMode::Auto);
         let first = match mode {

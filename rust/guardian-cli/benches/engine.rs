@@ -2,7 +2,7 @@
 //! `cargo bench -p guardian-cli` (needs libLiteRt.so: `make litert`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use guardian_cli::bundle::{load_litert, quiet_engine, quiet_scorer, ModelBundle};
+use guardian_cli::bundle::{load_litert, quiet_engine, quiet_scorer, ModelBundle, Runtime};
 use guardian_core::{DetectorConfig, Engine, Sensor, SensorSet};
 use guardian_synth::{Recording, Scenario};
 
@@ -58,7 +58,8 @@ fn benches(c: &mut Criterion) {
             impact_trigger: trigger,
             ..DetectorConfig::default()
         };
-        let mut engine = quiet_engine(&bundle, &lib, SensorSet::Full, &cfg).expect("engine");
+        let runtime = Runtime::LiteRt(lib.clone());
+        let mut engine = quiet_engine(&bundle, &runtime, SensorSet::Full, &cfg).expect("engine");
         let mut feeder = Feeder {
             rec: rec.clone(),
             i: 0,

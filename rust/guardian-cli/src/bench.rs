@@ -8,7 +8,7 @@ use guardian_core::{DetectorConfig, Engine, Sample, Sensor, SensorSet};
 use guardian_synth::{synthetic_day, Recording, Scenario, SensorModel};
 use serde::Serialize;
 
-use crate::bundle::{load_config, load_litert, quiet_engine, quiet_scorer, ModelBundle};
+use crate::bundle::{load_config, load_litert, quiet_engine, quiet_scorer, ModelBundle, Runtime};
 use crate::demo::feed;
 use crate::recording::{write_recording, RecordingReader};
 use crate::EngineArgs;
@@ -174,7 +174,9 @@ fn per_window_cost(
 pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<()> {
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
+    args.require_litert("bench")?;
     let lib = load_litert(args.litert.as_deref())?;
+    let runtime = Runtime::LiteRt(lib.clone());
     let sensors = SensorSet::Full;
 
     // 1. Bare invoke on a realistic window (standing still, quantized like the engine does).
@@ -211,14 +213,14 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
                 impact_trigger: trigger,
                 ..config.clone()
             };
-            quiet_engine(&bundle, &lib, sensors, &cfg)
+            quiet_engine(&bundle, &runtime, sensors, &cfg)
         })?);
     }
 
     // 3. Engine throughput with the trigger on: a synthetic day (or `hours` of it).
     let day = synthetic_day(42, 4).render();
     let day_hours = day.duration_s() / 3600.0;
-    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
+    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
     let t = Instant::now();
     feed(&mut engine, &day, |_| {})?;
     let engine_s = t.elapsed().as_secs_f64() * hours / day_hours;
@@ -234,7 +236,7 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
         write_recording(&mut out, &day.acc[..n], &day.gyro[..gyro_n])?;
     }
-    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
+    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
     let t = Instant::now();
     let file = std::fs::File::open(&path)?;
     let mut reader = RecordingReader::new(BufReader::with_capacity(1 << 20, file));

@@ -8,11 +8,31 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use guardian_core::{DetectorConfig, Engine, ScoreError, Scorer, SensorSet};
 use guardian_litert::{LiteRtLibrary, LiteRtScorer};
-pub use guardian_runtime::{load_config, ModelBundle};
+pub use guardian_runtime::{load_config, ModelBundle, Runtime, RuntimeKind};
+
+use crate::EngineArgs;
 
 /// Loads LiteRT from `--litert` or the usual places.
 pub fn load_litert(path: Option<&Path>) -> Result<LiteRtLibrary> {
-    Ok(guardian_runtime::load_runtime(path)?)
+    match guardian_runtime::load_runtime(RuntimeKind::LiteRt, path)? {
+        Runtime::LiteRt(lib) => Ok(lib),
+        Runtime::Classic(_) => anyhow::bail!("asked for LiteRT, got the classic runtime"),
+    }
+}
+
+/// Loads the runtime `--runtime` names, from `--litert` / `--tflite` or the usual places.
+pub fn load_runtime(args: &EngineArgs) -> Result<Runtime> {
+    let path = match args.runtime {
+        RuntimeKind::LiteRt => {
+            anyhow::ensure!(args.tflite.is_none(), "--tflite needs --runtime classic");
+            args.litert.as_deref()
+        }
+        RuntimeKind::Classic => {
+            anyhow::ensure!(args.litert.is_none(), "--litert needs --runtime litert");
+            args.tflite.as_deref()
+        }
+    };
+    Ok(guardian_runtime::load_runtime(args.runtime, path)?)
 }
 
 /// Loads and validates one model of `bundle` in LiteRT, without LiteRT's log lines.
@@ -21,7 +41,7 @@ pub fn quiet_scorer(
     lib: &LiteRtLibrary,
     sensors: SensorSet,
 ) -> Result<QuietScorer> {
-    without_litert_log(|| bundle.scorer(lib, sensors))
+    without_litert_log(|| bundle.litert_scorer(lib, sensors))
         .map(|s| QuietScorer(ManuallyDrop::new(s)))
         .with_context(|| {
             format!(
@@ -32,15 +52,26 @@ pub fn quiet_scorer(
         })
 }
 
-/// An engine running `bundle`'s model for `sensors`, without LiteRT's log lines.
+/// An engine running `bundle`'s model for `sensors` in `runtime`, without LiteRT's log lines.
 pub fn quiet_engine(
     bundle: &ModelBundle,
-    lib: &LiteRtLibrary,
+    runtime: &Runtime,
     sensors: SensorSet,
     config: &DetectorConfig,
 ) -> Result<Engine> {
-    let scorer = quiet_scorer(bundle, lib, sensors)?;
-    Ok(bundle.engine_with(sensors, config, Box::new(scorer))?)
+    let scorer: Box<dyn Scorer> = match runtime {
+        Runtime::LiteRt(lib) => Box::new(quiet_scorer(bundle, lib, sensors)?),
+        Runtime::Classic(lib) => Box::new(
+            without_litert_log(|| bundle.classic_scorer(lib, sensors)).with_context(|| {
+                format!(
+                    "model {} ({})",
+                    bundle.card.model(sensors).file,
+                    bundle.origin
+                )
+            })?,
+        ),
+    };
+    Ok(bundle.engine_with(sensors, config, scorer)?)
 }
 
 /// A [`LiteRtScorer`] whose construction and destruction keep LiteRT's log lines off stderr.

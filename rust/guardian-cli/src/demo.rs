@@ -10,7 +10,7 @@ use guardian_core::{Engine, Event, Sample, Sensor, SensorSet};
 use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
-use crate::bundle::{load_config, load_litert, quiet_engine, ModelBundle};
+use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
 use crate::EngineArgs;
 
 /// A detected impact within this of a true fall's impact is that fall, ns.
@@ -186,8 +186,8 @@ pub fn run(
         .transpose()?;
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
-    let lib = load_litert(args.litert.as_deref())?;
-    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
+    let runtime = load_runtime(args)?;
+    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
     let t0 = Instant::now();
     let rec = synthetic_day(seed, falls).render();
     let gen_s = t0.elapsed().as_secs_f64();

@@ -620,6 +620,7 @@ pub fn run(
 ) -> Result<EvalOutput> {
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
+    args.require_litert("eval")?;
     let lib = load_litert(args.litert.as_deref())?;
     let mut all: Vec<(PathBuf, Label)> = Vec::new();
     let mut unreadable = Vec::new();

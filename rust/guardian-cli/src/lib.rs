@@ -12,6 +12,7 @@ pub mod replay;
 use std::path::PathBuf;
 
 use clap::Args;
+pub use guardian_runtime::RuntimeKind;
 
 /// Options shared by the commands that run the engine.
 #[derive(Debug, Args, Clone)]
@@ -26,4 +27,27 @@ pub struct EngineArgs {
     /// Path of libLiteRt.so [default: $GUARDIAN_LITERT_LIB, then .cache/litert/]
     #[arg(long, value_name = "FILE")]
     pub litert: Option<PathBuf>,
+    /// Inference runtime: litert (LiteRT 2.1.4) or classic (the TensorFlow Lite C API phones
+    /// have; `replay` and `demo`: `bench` and `eval` refuse it, `check-model` checks LiteRT)
+    #[arg(long, value_name = "RUNTIME", default_value = "litert", value_parser = parse_runtime)]
+    pub runtime: RuntimeKind,
+    /// Path of libtensorflowlite_c.so, with --runtime classic [default: $GUARDIAN_TFLITE_LIB,
+    /// then .cache/tflite-classic/]
+    #[arg(long, value_name = "FILE")]
+    pub tflite: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    /// Refuses `--runtime classic` for a command that measures or needs LiteRT itself.
+    pub fn require_litert(&self, command: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.runtime == RuntimeKind::LiteRt && self.tflite.is_none(),
+            "`guardian {command}` runs LiteRT only (--runtime litert, no --tflite)"
+        );
+        Ok(())
+    }
+}
+
+fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
+    s.parse()
 }

@@ -9,7 +9,7 @@ use guardian_core::{Engine, EngineStats, Event, Sensor, SensorSet};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::bundle::{load_config, load_litert, quiet_engine, ModelBundle};
+use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
 use crate::recording::{RecordingError, RecordingReader};
 use crate::EngineArgs;
 
@@ -98,8 +98,8 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
         .with_context(|| format!("reading {}", file.display()))?;
     Engine::check(&bundle.card, sensors, &config)
         .with_context(|| format!("{} with this config", bundle.origin))?;
-    let lib = load_litert(args.litert.as_deref())?;
-    let mut engine = quiet_engine(&bundle, &lib, sensors, &config)?;
+    let runtime = load_runtime(args)?;
+    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
     let bar = ProgressBar::new(size).with_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),

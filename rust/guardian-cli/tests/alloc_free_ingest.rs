@@ -1,6 +1,6 @@
 //! Steady-state ingest allocates nothing: a counting global allocator around the real engine.
 
-use guardian_cli::bundle::{load_litert, quiet_engine, ModelBundle};
+use guardian_cli::bundle::{load_litert, quiet_engine, ModelBundle, Runtime};
 use guardian_core::{DetectorConfig, Sensor, SensorSet};
 use guardian_synth::Scenario;
 use guardian_testkit::{allocations, CountingAllocator};
@@ -17,7 +17,8 @@ fn steady_state_ingest_and_inference_do_not_allocate() {
         impact_trigger: false,
         ..DetectorConfig::default()
     };
-    let mut engine = quiet_engine(&bundle, &lib, SensorSet::Full, &cfg).expect("engine");
+    let mut engine =
+        quiet_engine(&bundle, &Runtime::LiteRt(lib), SensorSet::Full, &cfg).expect("engine");
     let mut s = Scenario::new(9, 0);
     s.walk(120.0).jog(60.0).walk(120.0);
     let rec = s.render();

@@ -1,6 +1,6 @@
 //! The shipped models in the real LiteRT library, on generated recordings with known truth.
 
-use guardian_cli::bundle::{load_litert, quiet_engine, ModelBundle};
+use guardian_cli::bundle::{load_litert, quiet_engine, ModelBundle, Runtime};
 use guardian_cli::demo::{compare, feed};
 use guardian_core::{DetectorConfig, EngineError, Event, Sample, Sensor, SensorSet};
 use guardian_synth::{FallKind, Scenario, SensorModel};
@@ -8,7 +8,13 @@ use guardian_synth::{FallKind, Scenario, SensorModel};
 fn engine(sensors: SensorSet) -> guardian_core::Engine {
     let bundle = ModelBundle::embedded().expect("embedded models");
     let lib = load_litert(None).expect("libLiteRt.so (run `make litert`)");
-    quiet_engine(&bundle, &lib, sensors, &DetectorConfig::default()).expect("engine")
+    quiet_engine(
+        &bundle,
+        &Runtime::LiteRt(lib),
+        sensors,
+        &DetectorConfig::default(),
+    )
+    .expect("engine")
 }
 
 fn falls_scenario(seed: u64) -> Scenario {

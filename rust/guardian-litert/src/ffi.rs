@@ -26,8 +26,6 @@ pub(crate) type ParamIndex = usize;
 
 pub(crate) const STATUS_OK: Status = 0;
 
-/// `kLiteRtElementTypeInt8`.
-pub(crate) const ELEMENT_TYPE_INT8: c_int = 9;
 /// `kLiteRtRankedTensorType` (`LiteRtTensorTypeId`).
 pub(crate) const TENSOR_TYPE_RANKED: c_int = 0;
 /// `kLiteRtQuantizationPerTensor` (`LiteRtQuantizationTypeId`).
@@ -331,14 +329,15 @@ extern "C-unwind" {
     ) -> c_int;
 }
 
-/// Runs `f` (a block of LiteRT calls) so that a C++ exception thrown by LiteRT is caught
+/// Runs `f` (a block of LiteRT calls, or of any C API calls declared `"C-unwind"`: the classic
+/// TensorFlow Lite backend uses it too) so that a C++ exception thrown by the library is caught
 /// (by `guard.cc`) and returned as `Err(message)` instead of aborting the process. Rust values
 /// owned by `f` are dropped while the exception unwinds. Allocates only if an exception was
 /// caught.
 ///
 /// `f` must not panic: a Rust panic unwinding into C++ would be caught there as a foreign
 /// exception (everything `f` does here is FFI calls and plain arithmetic).
-pub(crate) fn guard<R, F: FnOnce() -> R>(f: F) -> Result<R, String> {
+pub fn guard<R, F: FnOnce() -> R>(f: F) -> Result<R, String> {
     struct Slot<F, R> {
         f: Option<F>,
         out: Option<R>,

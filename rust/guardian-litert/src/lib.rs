@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod card_check;
 mod error;
 mod ffi;
 mod library;
@@ -38,4 +39,14 @@ mod tflite_check;
 pub use error::{RuntimeError, HOW_TO_GET_LIBRARY};
 pub use library::{LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION};
 pub use model_bytes::{check_tflite_model, MIN_MODEL_BYTES, TFLITE_IDENTIFIER};
-pub use scorer::{sha256_hex, LiteRtScorer, ScorerOptions, SCALE_RELATIVE_TOLERANCE};
+pub use scorer::{LiteRtScorer, ScorerOptions};
+
+// Shared with the classic TensorFlow Lite backend (`guardian-tflite`), so that both backends
+// check a model against its card in one way: the card-spec, checksum, flatbuffer and tensor
+// checks, the aligned model bytes a runtime reads in place, and the C++ exception guard.
+pub use card_check::{
+    check_model_bytes, check_tensor, element_type_name, sha256_hex, ExpectedModel, FoundQuant,
+    ELEMENT_TYPE_INT8, OUTPUT_SHAPE, SCALE_RELATIVE_TOLERANCE,
+};
+pub use ffi::guard;
+pub use model_bytes::AlignedBytes;

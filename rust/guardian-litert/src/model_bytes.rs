@@ -55,14 +55,16 @@ fn check_header(bytes: &[u8]) -> Result<(), RuntimeError> {
 #[repr(C, align(64))]
 struct Block([u8; 64]);
 
-/// A copy of the model bytes in 64-byte-aligned memory that never moves while it lives.
-pub(crate) struct AlignedBytes {
+/// A copy of the model bytes in 64-byte-aligned memory that never moves while it lives (a
+/// runtime reading the model in place, without copying it, keeps pointers into it).
+pub struct AlignedBytes {
     blocks: Box<[Block]>,
     len: usize,
 }
 
 impl AlignedBytes {
-    pub(crate) fn copy_from(bytes: &[u8]) -> Self {
+    /// Copies `bytes`.
+    pub fn copy_from(bytes: &[u8]) -> Self {
         let mut blocks = vec![Block([0; 64]); bytes.len().div_ceil(64)].into_boxed_slice();
         for (block, chunk) in blocks.iter_mut().zip(bytes.chunks(64)) {
             block.0[..chunk.len()].copy_from_slice(chunk);
@@ -73,12 +75,19 @@ impl AlignedBytes {
         }
     }
 
-    pub(crate) fn as_ptr(&self) -> *const u8 {
+    /// The first byte; 64-byte aligned, valid for [`Self::len`] bytes while `self` lives.
+    pub fn as_ptr(&self) -> *const u8 {
         self.blocks.as_ptr().cast()
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// Number of bytes.
+    pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 

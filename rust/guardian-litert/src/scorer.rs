@@ -4,15 +4,13 @@ use std::ffi::{c_int, c_void, CString};
 use std::path::Path;
 use std::ptr;
 
-use guardian_core::{ModelSpec, QuantParams, ScoreError, Scorer, TensorSpec};
+use guardian_core::{ModelSpec, QuantParams, ScoreError, Scorer};
 
+use crate::card_check::{check_model_bytes, check_tensor, ExpectedModel, FoundQuant, OUTPUT_SHAPE};
 use crate::error::RuntimeError;
 use crate::ffi::{self, Api, Handle};
 use crate::library::LiteRtLibrary;
-use crate::model_bytes::{check_tflite_model, AlignedBytes};
-
-/// Relative tolerance when comparing the model's quantization scales with the card's.
-pub const SCALE_RELATIVE_TOLERANCE: f32 = 1e-6;
+use crate::model_bytes::AlignedBytes;
 
 /// How to compile a model. `Default` gives one XNNPACK thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +32,7 @@ impl Default for ScorerOptions {
 /// Invariants established by the constructors, before the first window:
 /// - the model has exactly one signature, with exactly one input and one output tensor;
 /// - input: int8, shape `[1, window_frames, 1, channels]`, per-tensor quantization equal to the
-///   card's (`scale` within [`SCALE_RELATIVE_TOLERANCE`] relative, `zero_point` exact);
+///   card's (`scale` within [`SCALE_RELATIVE_TOLERANCE`](crate::SCALE_RELATIVE_TOLERANCE) relative, `zero_point` exact);
 /// - output: int8, shape `[1, 1]`, per-tensor quantization equal to the card's.
 ///
 /// [`invoke_raw`](Self::invoke_raw) then copies a window into the (reused) input buffer, runs
@@ -150,14 +148,7 @@ impl LiteRtScorer {
                 options.num_threads
             )));
         }
-        let found = sha256_hex(bytes);
-        if !found.eq_ignore_ascii_case(&spec.sha256) {
-            return Err(RuntimeError::ChecksumMismatch {
-                expected: spec.sha256.clone(),
-                found,
-            });
-        }
-        check_tflite_model(bytes)?;
+        check_model_bytes(bytes, spec)?;
         let model_bytes = AlignedBytes::copy_from(bytes);
         // Every LiteRT call runs inside `guard`: LiteRT 2.1.4 can throw C++ exceptions through
         // its C API on damaged models. If it does, the partially built scorer is dropped
@@ -428,71 +419,6 @@ impl Drop for LiteRtScorer {
     }
 }
 
-/// What the card says the model must look like.
-struct ExpectedModel {
-    input_shape: Vec<usize>,
-    input_len: usize,
-    input_quant: QuantParams,
-    output_quant: QuantParams,
-}
-
-const OUTPUT_SHAPE: [usize; 2] = [1, 1];
-
-impl ExpectedModel {
-    fn from_spec(spec: &ModelSpec, window_frames: usize) -> Result<Self, RuntimeError> {
-        let channels = spec.channels.len();
-        if window_frames == 0 || channels == 0 {
-            return Err(RuntimeError::InvalidSpec(format!(
-                "window_frames ({window_frames}) and the channel count ({channels}) must be > 0"
-            )));
-        }
-        let input_shape = vec![1, window_frames, 1, channels];
-        if spec.input.shape != input_shape {
-            return Err(RuntimeError::InvalidSpec(format!(
-                "card input shape {:?} is not [1, window_frames, 1, channels] = {input_shape:?}",
-                spec.input.shape
-            )));
-        }
-        if spec.output.shape != OUTPUT_SHAPE {
-            return Err(RuntimeError::InvalidSpec(format!(
-                "card output shape {:?} is not {OUTPUT_SHAPE:?}",
-                spec.output.shape
-            )));
-        }
-        for (name, t) in [("input", &spec.input), ("output", &spec.output)] {
-            check_tensor_spec(name, t)?;
-        }
-        Ok(ExpectedModel {
-            input_len: window_frames * channels,
-            input_shape,
-            input_quant: spec.input.quant(),
-            output_quant: spec.output.quant(),
-        })
-    }
-}
-
-fn check_tensor_spec(name: &str, t: &TensorSpec) -> Result<(), RuntimeError> {
-    if t.dtype != "int8" {
-        return Err(RuntimeError::InvalidSpec(format!(
-            "card {name} dtype is {:?}; Guardian's runtime runs int8 models only",
-            t.dtype
-        )));
-    }
-    if !(t.scale.is_finite() && t.scale > 0.0) {
-        return Err(RuntimeError::InvalidSpec(format!(
-            "card {name} scale {} is not > 0",
-            t.scale
-        )));
-    }
-    if !(-128..=127).contains(&t.zero_point) {
-        return Err(RuntimeError::InvalidSpec(format!(
-            "card {name} zero_point {} is outside [-128, 127]",
-            t.zero_point
-        )));
-    }
-    Ok(())
-}
-
 fn check(status: ffi::Status, call: &'static str) -> Result<(), RuntimeError> {
     if status == ffi::STATUS_OK {
         Ok(())
@@ -589,104 +515,51 @@ unsafe fn validate_tensor(
     if st != ffi::STATUS_OK {
         return Err(corrupt(st, "type id"));
     }
-    if type_id != ffi::TENSOR_TYPE_RANKED {
-        return Err(RuntimeError::ShapeMismatch {
-            tensor: name,
-            expected: shape.to_vec(),
-            found: Vec::new(),
-        });
-    }
     let mut ranked = ffi::RankedTensorType::zeroed();
-    // SAFETY: as above.
-    let st = unsafe { (api.get_ranked_tensor_type)(tensor, &mut ranked) };
-    if st != ffi::STATUS_OK {
-        return Err(corrupt(st, "shape"));
+    let ranked_ok = type_id == ffi::TENSOR_TYPE_RANKED;
+    if ranked_ok {
+        // SAFETY: as above.
+        let st = unsafe { (api.get_ranked_tensor_type)(tensor, &mut ranked) };
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "shape"));
+        }
     }
-    if ranked.element_type != ffi::ELEMENT_TYPE_INT8 {
-        return Err(RuntimeError::TypeMismatch {
-            tensor: name,
-            expected: "int8".into(),
-            found: element_type_name(ranked.element_type).into(),
-        });
-    }
-    let dims = ranked.layout.dims();
-    let same = dims.len() == shape.len()
-        && dims
-            .iter()
-            .zip(shape)
-            .all(|(&d, &e)| usize::try_from(d).is_ok_and(|d| d == e));
-    if !same {
-        return Err(RuntimeError::ShapeMismatch {
-            tensor: name,
-            expected: shape.to_vec(),
-            found: dims.iter().map(|&d| i64::from(d)).collect(),
-        });
-    }
-    let mut q_type: c_int = -1;
-    // SAFETY: as above.
-    let st = unsafe { (api.get_quantization_type_id)(tensor, &mut q_type) };
-    if st != ffi::STATUS_OK {
-        return Err(corrupt(st, "quantization type"));
-    }
-    if q_type != ffi::QUANTIZATION_PER_TENSOR {
-        let kind = match q_type {
-            0 => "no quantization",
-            2 => "per-channel quantization",
-            3 => "block-wise quantization",
-            _ => "unknown quantization",
-        };
-        return Err(RuntimeError::QuantMismatch {
-            tensor: name,
-            expected: quant,
-            found: kind.into(),
-        });
-    }
-    let mut q = ffi::QuantizationPerTensor::default();
-    // SAFETY: as above.
-    let st = unsafe { (api.get_per_tensor_quantization)(tensor, &mut q) };
-    if st != ffi::STATUS_OK {
-        return Err(corrupt(st, "quantization parameters"));
-    }
-    let scale_ok = (q.scale - quant.scale).abs() <= SCALE_RELATIVE_TOLERANCE * quant.scale.abs();
-    if !scale_ok || q.zero_point != i64::from(quant.zero_point) {
-        return Err(RuntimeError::QuantMismatch {
-            tensor: name,
-            expected: quant,
-            found: format!("scale {:e}, zero_point {}", q.scale, q.zero_point),
-        });
-    }
-    Ok((
-        ranked,
-        QuantParams {
+    let dims: Vec<i64> = ranked.layout.dims().iter().map(|&d| i64::from(d)).collect();
+    let found_quant = || {
+        let mut q_type: c_int = -1;
+        // SAFETY: as above.
+        let st = unsafe { (api.get_quantization_type_id)(tensor, &mut q_type) };
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "quantization type"));
+        }
+        if q_type != ffi::QUANTIZATION_PER_TENSOR {
+            return Ok(FoundQuant::Other(match q_type {
+                0 => "no quantization",
+                2 => "per-channel quantization",
+                3 => "block-wise quantization",
+                _ => "unknown quantization",
+            }));
+        }
+        let mut q = ffi::QuantizationPerTensor::default();
+        // SAFETY: as above.
+        let st = unsafe { (api.get_per_tensor_quantization)(tensor, &mut q) };
+        if st != ffi::STATUS_OK {
+            return Err(corrupt(st, "quantization parameters"));
+        }
+        Ok(FoundQuant::PerTensor {
             scale: q.scale,
-            zero_point: quant.zero_point,
-        },
-    ))
-}
-
-fn element_type_name(t: c_int) -> &'static str {
-    match t {
-        0 => "none",
-        1 => "float32",
-        2 => "int32",
-        3 => "uint8",
-        4 => "int64",
-        5 => "string",
-        6 => "bool",
-        7 => "int16",
-        8 => "complex64",
-        9 => "int8",
-        10 => "float16",
-        11 => "float64",
-        12 => "complex128",
-        13 => "uint64",
-        16 => "uint32",
-        17 => "uint16",
-        18 => "int4",
-        19 => "bfloat16",
-        20 => "int2",
-        _ => "unknown",
-    }
+            zero_point: q.zero_point,
+        })
+    };
+    let quant = check_tensor(
+        name,
+        ranked.element_type,
+        ranked_ok.then_some(&dims[..]),
+        found_quant,
+        shape,
+        quant,
+    )?;
+    Ok((ranked, quant))
 }
 
 /// Deleter for the CPU options payload (a `CString` leaked into LiteRT).
@@ -819,13 +692,4 @@ fn create_buffer(
         }
         Ok(buffer)
     }
-}
-
-/// Lower-case hex SHA-256 of `bytes`, as a model card's `sha256` states it.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -6,8 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use guardian_core::{DetectorConfig, Engine, ModelCard, Scorer, SensorSet};
 use guardian_litert::{LiteRtLibrary, LiteRtScorer};
+use guardian_tflite::{ClassicLibrary, ClassicScorer};
 
-use crate::SetupError;
+use crate::{Runtime, SetupError};
 
 const EMBEDDED_CARD: &str = include_str!("../../../models/model_card.json");
 const EMBEDDED_FULL: &[u8] = include_bytes!("../../../models/guardian-full-qat-int8.tflite");
@@ -93,15 +94,42 @@ impl ModelBundle {
         }
     }
 
-    /// Loads one model in LiteRT, validated against the card (checksum, structure, shapes,
-    /// types, quantization).
+    /// Loads one model in `runtime`, validated against the card (checksum, structure, shapes,
+    /// types, quantization: the same checks in both backends).
     pub fn scorer(
+        &self,
+        runtime: &Runtime,
+        sensors: SensorSet,
+    ) -> Result<Box<dyn Scorer>, SetupError> {
+        Ok(match runtime {
+            Runtime::LiteRt(lib) => Box::new(self.litert_scorer(lib, sensors)?),
+            Runtime::Classic(lib) => Box::new(self.classic_scorer(lib, sensors)?),
+        })
+    }
+
+    /// Loads one model in LiteRT, validated against the card.
+    pub fn litert_scorer(
         &self,
         lib: &LiteRtLibrary,
         sensors: SensorSet,
     ) -> Result<LiteRtScorer, SetupError> {
         let spec = self.card.model(sensors);
         Ok(LiteRtScorer::from_bytes(
+            lib,
+            self.model_bytes(sensors),
+            spec,
+            self.card.window_frames,
+        )?)
+    }
+
+    /// Loads one model in the classic TensorFlow Lite C API, validated against the card.
+    pub fn classic_scorer(
+        &self,
+        lib: &ClassicLibrary,
+        sensors: SensorSet,
+    ) -> Result<ClassicScorer, SetupError> {
+        let spec = self.card.model(sensors);
+        Ok(ClassicScorer::from_bytes(
             lib,
             self.model_bytes(sensors),
             spec,
@@ -120,15 +148,15 @@ impl ModelBundle {
         Ok(Engine::new(&self.card, sensors, config, scorer)?)
     }
 
-    /// An engine running this bundle's model for `sensors` in LiteRT.
+    /// An engine running this bundle's model for `sensors` in `runtime`.
     pub fn engine(
         &self,
-        lib: &LiteRtLibrary,
+        runtime: &Runtime,
         sensors: SensorSet,
         config: &DetectorConfig,
     ) -> Result<Engine, SetupError> {
-        let scorer = self.scorer(lib, sensors)?;
-        self.engine_with(sensors, config, Box::new(scorer))
+        let scorer = self.scorer(runtime, sensors)?;
+        self.engine_with(sensors, config, scorer)
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use guardian_core::EngineError;
 use guardian_litert::RuntimeError;
+use guardian_tflite::ClassicError;
 
 /// Why an engine could not be assembled. Each message names the file involved and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +46,28 @@ pub enum SetupError {
         /// What is wrong.
         reason: String,
     },
-    /// The runtime library could not be loaded, or refused the model.
+    /// The LiteRT runtime library could not be loaded, or a backend refused the model: the
+    /// checks of a model against its card are shared by both backends, so a damaged or
+    /// mismatched model is this variant whichever runtime runs it.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// The classic TensorFlow Lite runtime (phones) could not be loaded
+    /// ([`ClassicError::is_library_error`]) or could not prepare or run the model. Its
+    /// refusals of the model against the card are [`SetupError::Runtime`], as with LiteRT.
+    #[error(transparent)]
+    Classic(ClassicError),
     /// The engine refused the card or the configuration.
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl From<ClassicError> for SetupError {
+    /// A model refused against its card stays [`SetupError::Runtime`] (the same error as the
+    /// LiteRT backend gives); the rest is [`SetupError::Classic`].
+    fn from(e: ClassicError) -> Self {
+        match e {
+            ClassicError::Model(r) => SetupError::Runtime(r),
+            other => SetupError::Classic(other),
+        }
+    }
 }
