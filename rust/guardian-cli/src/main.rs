@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use guardian_cli::{bench, bundle, demo, eval, frames, replay, EngineArgs};
-use guardian_core::{Engine, QuantParams, SensorSet};
+use guardian_core::{Engine, QuantParams, Scorer, SensorSet};
 
 /// Guardian fall detection: replay recordings, run the demo, benchmark.
 #[derive(Debug, Parser)]
@@ -233,12 +233,28 @@ fn check_model(args: &EngineArgs) -> anyhow::Result<()> {
         Engine::check(&bundle.card, sensors, &config)
             .with_context(|| format!("{} ({sensors:?} model)", bundle.origin))?;
     }
+    // The structural pre-check of both models first: a damaged model is reported before
+    // LiteRT is loaded (and before it prints anything).
+    for sensors in [SensorSet::Full, SensorSet::AccOnly] {
+        guardian_litert::check_tflite_model(bundle.model_bytes(sensors)).with_context(|| {
+            format!(
+                "model {} ({})",
+                bundle.card.model(sensors).file,
+                bundle.origin
+            )
+        })?;
+    }
     let lib = bundle::load_litert(args.litert.as_deref())?;
     for sensors in [SensorSet::Full, SensorSet::AccOnly] {
-        let scorer = bundle::quiet_scorer(&bundle, &lib, sensors)?;
+        let mut scorer = bundle::quiet_scorer(&bundle, &lib, sensors)?;
+        // One invoke, so that a model that loads but cannot run is found here too.
+        let zeros = vec![0i8; scorer.input_len()];
+        let q = scorer
+            .score(&zeros)
+            .with_context(|| format!("{sensors:?} model"))?;
         let spec = bundle.card.model(sensors);
         println!(
-            "{}: ok ({} bytes, input {:?} scale {} zp {}, threshold {}, XNNPACK fully accelerated: {})",
+            "{}: ok ({} bytes, input {:?} scale {} zp {}, threshold {}, XNNPACK fully accelerated: {}, raw output on a zero window {q})",
             spec.file,
             bundle.model_bytes(sensors).len(),
             spec.input.shape,

@@ -55,13 +55,20 @@ impl LiteRtLibrary {
     /// path), checks that it is LiteRT 2.1.4 and resolves the C functions this crate calls.
     ///
     /// Errors: [`RuntimeError::LibraryNotFound`] if `path` contains a directory separator and
-    /// no file is there, [`RuntimeError::LibraryLoad`] if the dynamic loader refuses it,
+    /// no file is there, [`RuntimeError::LibraryLoad`] if it is a directory or the dynamic
+    /// loader refuses it,
     /// [`RuntimeError::VersionMismatch`] if its symbols are not those of 2.1.4 (checked before
     /// any LiteRT function is called), [`RuntimeError::MissingSymbol`] if a needed function is
     /// absent.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, RuntimeError> {
         let path = path.as_ref();
         let is_bare_name = path.components().count() == 1 && !path.is_absolute();
+        if path.is_dir() {
+            return Err(RuntimeError::LibraryLoad {
+                path: path.to_path_buf(),
+                reason: "it is a directory; give the path of the library file itself".into(),
+            });
+        }
         if !is_bare_name && !path.is_file() {
             return Err(RuntimeError::LibraryNotFound {
                 tried: vec![path.to_path_buf()],
