@@ -314,6 +314,11 @@ int8_t uniffi_guardian_ffi_fn_method_falldetector_cancel_alert(uint64_t ptr, Rus
 int8_t uniffi_guardian_ffi_fn_method_falldetector_confirm_alert(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_FN_METHOD_FALLDETECTOR_FAST_PATH_ID
+#define UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_FN_METHOD_FALLDETECTOR_FAST_PATH_ID
+int64_t uniffi_guardian_ffi_fn_method_falldetector_fast_path_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_FN_METHOD_FALLDETECTOR_PENDING_ALERTS
 #define UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_FN_METHOD_FALLDETECTOR_PENDING_ALERTS
 RustBuffer uniffi_guardian_ffi_fn_method_falldetector_pending_alerts(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -673,6 +678,12 @@ uint16_t uniffi_guardian_ffi_checksum_method_falldetector_cancel_alert(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_CHECKSUM_METHOD_FALLDETECTOR_CONFIRM_ALERT
 #define UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_CHECKSUM_METHOD_FALLDETECTOR_CONFIRM_ALERT
 uint16_t uniffi_guardian_ffi_checksum_method_falldetector_confirm_alert(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_CHECKSUM_METHOD_FALLDETECTOR_FAST_PATH_ID
+#define UNIFFI_FFIDEF_UNIFFI_GUARDIAN_FFI_CHECKSUM_METHOD_FALLDETECTOR_FAST_PATH_ID
+uint16_t uniffi_guardian_ffi_checksum_method_falldetector_fast_path_id(void
     
 );
 #endif

@@ -200,9 +200,9 @@ fn deliver(shared: &Shared, listener: &dyn GuardianListener, event: GuardianEven
     }
 }
 
-/// On Android, attaches this thread to the JVM once for its whole life, so JNA does not
-/// attach and detach it around every callback.
+/// In a JVM (Android, the host tests), attaches this thread to it once for its whole life, so
+/// JNA does not attach and detach it around every callback.
 fn attach_thread() {
-    #[cfg(target_os = "android")]
+    #[cfg(all(unix, not(target_os = "ios")))]
     crate::logging::attach_to_jvm();
 }

@@ -24,6 +24,8 @@ pub struct FallDetector {
     state: Mutex<State>,
     shared: Arc<Shared>,
     delivery: Mutex<Option<Delivery>>,
+    /// The id of [`Self::fast_path_id`], 0 until asked for.
+    fast_path: std::sync::atomic::AtomicI64,
 }
 
 /// Everything behind the detector's lock.
@@ -108,7 +110,34 @@ impl FallDetector {
             }),
             shared,
             delivery: Mutex::new(None),
+            fast_path: 0.into(),
         }))
+    }
+
+    /// The id of this detector for the JNI push fast path (Kotlin `dev.guardian.NativePush`),
+    /// valid while the detector lives; on iOS there is no such path and it returns 0.
+    pub fn fast_path_id(self: Arc<Self>) -> i64 {
+        #[cfg(all(unix, not(target_os = "ios")))]
+        {
+            use std::sync::atomic::Ordering;
+            let id = self.fast_path.load(Ordering::SeqCst);
+            if id != 0 {
+                return id;
+            }
+            let id = crate::jni_push::register(&self);
+            match self
+                .fast_path
+                .compare_exchange(0, id, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => id,
+                Err(existing) => {
+                    crate::jni_push::unregister(id);
+                    existing
+                }
+            }
+        }
+        #[cfg(not(all(unix, not(target_os = "ios"))))]
+        0
     }
 
     /// Starts delivering events to `listener` on Guardian's delivery thread and accepting
@@ -287,6 +316,8 @@ impl FallDetector {
 impl Drop for FallDetector {
     fn drop(&mut self) {
         self.stop();
+        #[cfg(all(unix, not(target_os = "ios")))]
+        crate::jni_push::unregister(*self.fast_path.get_mut());
     }
 }
 

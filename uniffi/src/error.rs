@@ -54,6 +54,8 @@ impl From<SetupError> for GuardianError {
             }
             SetupError::Read { .. } | SetupError::InvalidCard { .. } => Self::CardInvalid(text),
             SetupError::UnsafeModelPath { .. } => Self::CardInvalid(text),
+            SetupError::Classic(c) if c.is_library_error() => Self::RuntimeLibraryMissing(text),
+            SetupError::Classic(_) => Self::ModelInvalid(text),
             _ => Self::Internal(text),
         }
     }

@@ -10,6 +10,8 @@
 mod delivery;
 mod detector;
 mod error;
+#[cfg(all(unix, not(target_os = "ios")))]
+mod jni_push;
 mod logging;
 mod packed;
 mod types;

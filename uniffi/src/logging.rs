@@ -46,14 +46,15 @@ impl log::Log for StderrLogger {
     fn flush(&self) {}
 }
 
-/// Attaches the calling thread to the app's JVM for the thread's whole life (Android).
+/// Attaches the calling thread to the process's JVM, if there is one, for the thread's whole
+/// life (Android, and a host JVM running the Kotlin tests).
 ///
 /// JNA attaches and detaches a native thread around every callback unless the thread is
 /// already attached; one permanent attach makes each callback a plain call.
 /// `JNI_GetCreatedJavaVMs` is looked up at run time: apps may call it from API 31 on, and
 /// linking it would make the library fail to load on older Android. Where it is missing, or
 /// anything fails, this only logs and JNA attaches per callback as before.
-#[cfg(target_os = "android")]
+#[cfg(all(unix, not(target_os = "ios")))]
 pub(crate) fn attach_to_jvm() {
     type GetVms = unsafe extern "system" fn(
         *mut *mut jni::sys::JavaVM,
@@ -75,7 +76,7 @@ pub(crate) fn attach_to_jvm() {
     // SAFETY: writes at most one pointer into `vm` and the count.
     let status = unsafe { get_vms(&mut vm, 1, &mut count) };
     if status != jni::sys::JNI_OK || count < 1 || vm.is_null() {
-        log::warn!("guardian: no JVM to attach the delivery thread to (status {status})");
+        log::debug!("guardian: no JVM to attach the delivery thread to (status {status})");
         return;
     }
     // SAFETY: `vm` is the process's live JavaVM, valid for the life of the process.

@@ -670,6 +670,12 @@ public protocol FallDetectorProtocol: AnyObject, Sendable {
     func confirmAlert() throws  -> Bool
     
     /**
+     * The id of this detector for the JNI push fast path (Kotlin `dev.guardian.NativePush`),
+     * valid while the detector lives; on iOS there is no such path and it returns 0.
+     */
+    func fastPathId()  -> Int64
+    
+    /**
      * Journaled alerts the app has not acknowledged, oldest first.
      */
     func pendingAlerts()  -> [FallAlert]
@@ -846,6 +852,19 @@ open func confirmAlert()throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeGuardianError_lift) {
         uniffiCallStatus in
     uniffi_guardian_ffi_fn_method_falldetector_confirm_alert(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The id of this detector for the JNI push fast path (Kotlin `dev.guardian.NativePush`),
+     * valid while the detector lives; on iOS there is no such path and it returns 0.
+     */
+open func fastPathId() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_guardian_ffi_fn_method_falldetector_fast_path_id(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3393,6 +3412,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guardian_ffi_checksum_method_falldetector_confirm_alert() != 41535) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_guardian_ffi_checksum_method_falldetector_fast_path_id() != 30704) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_guardian_ffi_checksum_method_falldetector_pending_alerts() != 41483) {

@@ -711,6 +711,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_guardian_ffi_checksum_method_falldetector_confirm_alert(
     ): Int
+    external fun uniffi_guardian_ffi_checksum_method_falldetector_fast_path_id(
+    ): Int
     external fun uniffi_guardian_ffi_checksum_method_falldetector_pending_alerts(
     ): Int
     external fun uniffi_guardian_ffi_checksum_method_falldetector_push_accelerometer(
@@ -776,6 +778,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_guardian_ffi_fn_method_falldetector_confirm_alert(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_guardian_ffi_fn_method_falldetector_fast_path_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_guardian_ffi_fn_method_falldetector_pending_alerts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_guardian_ffi_fn_method_falldetector_push_accelerometer(`ptr`: Long,`tNs`: RustBuffer.ByValue,`x`: RustBuffer.ByValue,`y`: RustBuffer.ByValue,`z`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -938,6 +942,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guardian_ffi_checksum_method_falldetector_confirm_alert() and 0xFFFF) != 41535) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_guardian_ffi_checksum_method_falldetector_fast_path_id() and 0xFFFF) != 30704) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_guardian_ffi_checksum_method_falldetector_pending_alerts() and 0xFFFF) != 41483) {
@@ -1502,6 +1509,12 @@ public interface FallDetectorInterface {
     fun `confirmAlert`(): kotlin.Boolean
     
     /**
+     * The id of this detector for the JNI push fast path (Kotlin `dev.guardian.NativePush`),
+     * valid while the detector lives; on iOS there is no such path and it returns 0.
+     */
+    fun `fastPathId`(): kotlin.Long
+    
+    /**
      * Journaled alerts the app has not acknowledged, oldest first.
      */
     fun `pendingAlerts`(): List<FallAlert>
@@ -1744,6 +1757,23 @@ open class FallDetector: Disposable, AutoCloseable, FallDetectorInterface
     callWithHandle {
     uniffiRustCallWithError(GuardianException) { _status ->
     UniffiLib.uniffi_guardian_ffi_fn_method_falldetector_confirm_alert(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The id of this detector for the JNI push fast path (Kotlin `dev.guardian.NativePush`),
+     * valid while the detector lives; on iOS there is no such path and it returns 0.
+     */override fun `fastPathId`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_guardian_ffi_fn_method_falldetector_fast_path_id(
         it,
         _status)
 }
