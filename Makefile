@@ -5,13 +5,15 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 LITERT := .cache/litert/libLiteRt.so
+TFLITE_CLASSIC := .cache/tflite-classic/libtensorflowlite_c.so
 VENV := .venv
 PY := $(VENV)/bin/python
 GUARDIAN := target/release/guardian
 export GUARDIAN_LITERT_LIB := $(CURDIR)/$(LITERT)
+export GUARDIAN_TFLITE_LIB := $(CURDIR)/$(TFLITE_CLASSIC)
 export GUARDIAN_BIN := $(CURDIR)/$(GUARDIAN)
 
-.PHONY: demo test test-rust test-python test-bindings test-swift lint bench build train train-quick eval litert venv datasets fmt bindings
+.PHONY: demo test test-rust test-python test-bindings test-swift test-kotlin bench-kotlin ffi kotlin-data tflite-classic lint bench build train train-quick eval litert venv datasets fmt bindings
 
 ## The main job: a synthetic day through the shipped model, detections against the truth.
 demo: $(LITERT)
@@ -21,7 +23,7 @@ demo: $(LITERT)
 ## its crash test), Python (preprocessing, readers, quick training end to end), cross-language
 ## parity, the committed bindings against a fresh generation, Swift syntax and API parity,
 ## linters.
-test: lint test-rust test-python test-bindings test-swift
+test: lint test-rust test-python test-bindings test-swift test-kotlin
 
 lint: venv
 	$(CARGO) fmt --all --check
@@ -29,7 +31,7 @@ lint: venv
 	$(CARGO) clippy --release -p guardian-ffi --features crash-points --all-targets -q -- -D warnings
 	$(PY) -m ruff check scripts tests
 
-test-rust: $(LITERT)
+test-rust: $(LITERT) $(TFLITE_CLASSIC)
 	$(CARGO) test --release --workspace
 	# The pure core once more with overflow checks (debug): hostile timestamps must not wrap.
 	$(CARGO) test -p guardian-core
@@ -54,7 +56,7 @@ test-swift: venv
 test-python: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity ../tests/eval
 
-bench: $(LITERT)
+bench: $(LITERT) bench-kotlin
 	$(CARGO) run --release -q -p guardian-cli -- bench
 
 build:
@@ -75,6 +77,45 @@ train-quick: venv datasets
 litert: $(LITERT)
 $(LITERT):
 	bash scripts/fetch_litert.sh
+
+## The classic TensorFlow Lite C API (TF 2.6.0, from the tflitec crate package) for the
+## classic backend's host tests; phones bring their own.
+tflite-classic: $(TFLITE_CLASSIC)
+$(TFLITE_CLASSIC):
+	bash scripts/fetch_tflite_classic.sh
+
+## --- Kotlin on the JVM (android/jvm, Maven; everything from Maven Central) ---
+FFI_LIB := target/release/libguardian_ffi.so
+KOTLIN_CACHE := .cache/kotlin
+MVN ?= mvn
+MVN_KOTLIN = $(MVN) -B -q -f android/jvm/pom.xml \
+	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) \
+	-Dguardian.day=$(CURDIR)/$(KOTLIN_CACHE)/day42.csv -Dguardian.day2=$(CURDIR)/$(KOTLIN_CACHE)/day7.csv \
+	-Dguardian.dataset=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test/labels.csv
+
+## The facade as a host library (the Kotlin tests load it through JNA).
+ffi:
+	$(CARGO) build --release -q -p guardian-ffi
+
+## Recordings for the Kotlin tests: two synthetic days (4 falls each) with the Rust engine's
+## own detections (guardian demo --json), remade when the CLI changes; the MobiFall test
+## subjects as recordings (cached by guardian_eval export).
+kotlin-data: build venv datasets
+	@mkdir -p $(KOTLIN_CACHE)
+	@for s in 42 7; do f=$(KOTLIN_CACHE)/day$$s; \
+	  if [ ! -f $$f.csv ] || [ ! -f $$f.json ] || [ $(GUARDIAN) -nt $$f.csv ]; then \
+	    echo "guardian demo --seed $$s --write $$f.csv"; \
+	    $(GUARDIAN) demo --seed $$s --write $$f.csv.tmp --json > $$f.json && mv $$f.csv.tmp $$f.csv || exit 1; \
+	  fi; done
+	cd scripts && ../$(PY) -m guardian_eval export --dataset mobifall --split test --out ../$(KOTLIN_CACHE)/mobifall-test
+
+## Kotlin API on the JVM against the real host library and shipped models (JUnit 5).
+test-kotlin: $(LITERT) ffi kotlin-data
+	$(MVN_KOTLIN) test
+
+## 24 h of 100 Hz acc + gyro through the Kotlin API in 1 s batches; per-call and per-callback costs.
+bench-kotlin: $(LITERT) ffi kotlin-data
+	$(MVN_KOTLIN) verify -Pbench -DskipTests
 
 venv:
 	bash scripts/setup_venv.sh
