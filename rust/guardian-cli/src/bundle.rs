@@ -41,15 +41,24 @@ pub fn quiet_scorer(
     lib: &LiteRtLibrary,
     sensors: SensorSet,
 ) -> Result<QuietScorer> {
-    without_litert_log(|| bundle.litert_scorer(lib, sensors))
-        .map(|s| QuietScorer(ManuallyDrop::new(s)))
-        .with_context(|| {
-            format!(
-                "model {} ({})",
-                bundle.card.model(sensors).file,
-                bundle.origin
-            )
-        })
+    without_litert_log(|| -> Result<LiteRtScorer> {
+        let mut scorer = bundle.litert_scorer(lib, sensors)?;
+        // One inference while LiteRT's log is off: LiteRT prepares some kernels on the first
+        // run, and a model that fails there is refused here, with Guardian's message alone.
+        let zeros = vec![0i8; scorer.input_len()];
+        scorer
+            .invoke_raw(&zeros)
+            .context("first inference, on a zero window")?;
+        Ok(scorer)
+    })
+    .map(|s| QuietScorer(ManuallyDrop::new(s)))
+    .with_context(|| {
+        format!(
+            "model {} ({})",
+            bundle.card.model(sensors).file,
+            bundle.origin
+        )
+    })
 }
 
 /// An engine running `bundle`'s model for `sensors` in `runtime`, without LiteRT's log lines.

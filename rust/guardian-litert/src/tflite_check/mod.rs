@@ -209,6 +209,16 @@ mod tests {
     }
 
     #[test]
+    fn int8_conv_without_bias_is_refused() {
+        // TFLite's int8 conv kernel requires a bias (found by the fuzz test).
+        let why = flipped(ACC, 10292, 0x01);
+        assert!(
+            why.contains("CONV_2D") && why.contains("bias is missing"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn every_single_bit_flip_is_checked_without_panicking() {
         // In-process and quick: the check itself never panics or overflows on a flip.
         for file in [FULL, ACC] {

@@ -272,6 +272,11 @@ fn conv2d(c: &Ctx<'_, '_>) -> Check {
         rank(t, 4, what)?;
     }
     c.constant(filter, "filter")?;
+    // TFLite's conv.cc counts inputs, not tensors, for `has_bias`, and requires a bias for
+    // int8: a third input must be a tensor, and int8 needs it.
+    if (c.op.inputs.len() == 3 || input.ty == INT8) && bias.is_none() {
+        return Err("the bias is missing".into());
+    }
     if filter.shape[3] != input.shape[3] {
         return Err(format!(
             "filter depth {} for {} input channels",
