@@ -53,6 +53,9 @@ import java.util.concurrent.TimeUnit
  * @property onAccelerometer every accelerometer sample, on the sensor thread (for a live plot).
  * @property sensorLooper where sensor events are handled; null (the default) starts the source's
  *   own `HandlerThread`. For tests.
+ * @property replayRecording instead of the sensors, feed this recording ([RecordingReplay]) once;
+ *   monitoring then goes on without samples until stopped (alerts still escalate on time). For
+ *   demos and tests of the alert flow (the emulator smoke test); null on a real deployment.
  */
 data class GuardianMonitorConfig(
     val detectorOptions: DetectorOptions = DetectorOptions(),
@@ -67,6 +70,7 @@ data class GuardianMonitorConfig(
     val alertTitle: String = "A fall was detected",
     val onAccelerometer: ((tNs: Long, x: Float, y: Float, z: Float) -> Unit)? = null,
     val sensorLooper: Looper? = null,
+    val replayRecording: File? = null,
 )
 
 /** What the monitoring service is doing, for the app's UI ([GuardianMonitorService.status]). */
@@ -230,6 +234,20 @@ class GuardianMonitorService : Service() {
             val d = FallDetector(options)
             detector = d
             d.start(guardianListener { onEvent(it) })
+            config.replayRecording?.let { file ->
+                val replay = RecordingReplay(file)
+                timer!!.post {
+                    try {
+                        replay.run(d)
+                    } catch (e: Exception) {
+                        Log.e(TAG, "replay of $file failed", e)
+                        statusFlow.value = MonitorStatus.Failed("Replay of ${file.name} failed: ${e.message}")
+                    }
+                }
+                statusFlow.value = MonitorStatus.Running(usesGyroscope = true, wakeLockHeld = false, fullScreenIntentAllowed = fullScreenAllowed())
+                running = this
+                return
+            }
             val s =
                 GuardianSensorSource(
                     sensors,
@@ -250,10 +268,7 @@ class GuardianMonitorService : Service() {
                     acquire()
                 }
             }
-            val fsi =
-                Build.VERSION.SDK_INT < 34 ||
-                    getSystemService(NotificationManager::class.java)?.canUseFullScreenIntent() == true
-            statusFlow.value = MonitorStatus.Running(s.usesGyroscope, wakeLock?.isHeld == true, fsi)
+            statusFlow.value = MonitorStatus.Running(s.usesGyroscope, wakeLock?.isHeld == true, fullScreenAllowed())
             running = this
         } catch (e: Exception) {
             Log.e(TAG, "monitoring could not start", e)
@@ -261,6 +276,9 @@ class GuardianMonitorService : Service() {
             fail(e.message ?: e.toString())
         }
     }
+
+    private fun fullScreenAllowed(): Boolean =
+        Build.VERSION.SDK_INT < 34 || getSystemService(NotificationManager::class.java)?.canUseFullScreenIntent() == true
 
     private fun goForeground() {
         val n = GuardianNotifications.monitoring(this, config)
@@ -377,7 +395,16 @@ class GuardianMonitorService : Service() {
                         escalate(Escalation(alertId, false, open.first))
                         return
                     }
-                    source?.tick()
+                    val s = source
+                    if (s != null) {
+                        s.tick()
+                    } else {
+                        try {
+                            detector?.tick(GuardianSensorSource.nowNs())
+                        } catch (e: Exception) {
+                            Log.w(TAG, "tick", e)
+                        }
+                    }
                     h.postDelayed(this, TICK_MS)
                 }
             },

@@ -37,7 +37,7 @@ class GuardianMonitorServiceTest {
     private val escalations = CopyOnWriteArrayList<Escalation>()
     private var controller: ServiceController<GuardianMonitorService>? = null
 
-    private fun configure() {
+    private fun configure(replay: java.io.File? = null) {
         val journal = Files.createTempDirectory("guardian-service-").toFile()
         GuardianMonitorService.configure(
             GuardianMonitorConfig(
@@ -45,6 +45,7 @@ class GuardianMonitorServiceTest {
                 alertActivityClassName = "com.example.guardian.AlertActivity",
                 escalationHandlers = listOf(NotificationEscalation(), EscalationHandler { _, e -> escalations += e }),
                 sensorLooper = Looper.getMainLooper(),
+                replayRecording = replay,
             ),
         )
     }
@@ -175,6 +176,40 @@ class GuardianMonitorServiceTest {
         assertEquals(AlertOutcome.ESCALATED_BY_USER, GuardianMonitorService.alertHistory()!!.single().outcome)
         val notice = alertNotifications().single()
         assertEquals("Guardian: help requested", notice.extras.getString(Notification.EXTRA_TITLE))
+    }
+
+    @Test
+    fun `a recording replayed through the service raises the alert (the emulator smoke test's path)`() {
+        grantAll()
+        SimulatedDevice(sensorManager)
+        // The replay ends "now" on the sensor clock: start the clock well after the recording's length.
+        org.robolectric.shadows.ShadowSystemClock.advanceBy(java.time.Duration.ofSeconds(600))
+        val impact = Fixtures.fallImpactsNs.first()
+        val s = 1_000_000_000L
+        val w = Window.read(Fixtures.day, impact - 30 * s, impact + 12 * s)
+        val csv = Files.createTempFile("guardian-replay-", ".csv").toFile()
+        csv.bufferedWriter().use { out ->
+            out.write("t_ns,sensor,x,y,z\n")
+            var i = 0
+            var j = 0
+            while (i < w.accT.size || j < w.gyroT.size) {
+                val gyro = i >= w.accT.size || (j < w.gyroT.size && w.gyroT[j] < w.accT[i])
+                if (gyro) {
+                    out.write("${w.gyroT[j]},gyro,${w.gyro[0][j]},${w.gyro[1][j]},${w.gyro[2][j]}\n")
+                    j++
+                } else {
+                    out.write("${w.accT[i]},acc,${w.acc[0][i]},${w.acc[1][i]},${w.acc[2][i]}\n")
+                    i++
+                }
+            }
+        }
+        configure(replay = csv)
+        startService()
+        assertTrue("no sensor registered while replaying", shadowOf(sensorManager).listeners.isEmpty())
+        waitFor("the alert notification") { alertNotifications().isNotEmpty() }
+        assertNotNull(alertNotifications().single().fullScreenIntent)
+        command(GuardianMonitorService.ACTION_CANCEL_ALERT, 2)
+        waitFor("the alert cancelled") { GuardianMonitorService.alertHistory()?.singleOrNull()?.outcome == AlertOutcome.CANCELLED }
     }
 
     @Test
