@@ -37,7 +37,9 @@ mod scorer;
 mod tflite_check;
 
 pub use error::{RuntimeError, HOW_TO_GET_LIBRARY};
-pub use library::{LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION};
+pub use library::{
+    cache_candidates, LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION,
+};
 pub use model_bytes::{check_tflite_model, MIN_MODEL_BYTES, TFLITE_IDENTIFIER};
 pub use scorer::{LiteRtScorer, ScorerOptions};
 

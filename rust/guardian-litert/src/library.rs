@@ -123,27 +123,11 @@ impl LiteRtLibrary {
             return Self::load(PathBuf::from(value));
         }
         let mut tried = Vec::new();
-        let mut starts = Vec::new();
-        if let Ok(cwd) = std::env::current_dir() {
-            starts.push(cwd);
-        }
-        if let Some(dir) = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(Path::to_path_buf))
-        {
-            starts.push(dir);
-        }
-        for start in starts {
-            for dir in start.ancestors() {
-                let candidate = dir.join(CACHE_RELATIVE_PATH);
-                if tried.contains(&candidate) {
-                    continue;
-                }
-                if candidate.is_file() {
-                    return Self::load(candidate);
-                }
-                tried.push(candidate);
+        for candidate in cache_candidates(CACHE_RELATIVE_PATH) {
+            if candidate.is_file() {
+                return Self::load(candidate);
             }
+            tried.push(candidate);
         }
         let bare = PathBuf::from(libloading::library_filename("LiteRt"));
         match Self::load(&bare) {
@@ -178,4 +162,26 @@ fn open(path: &Path) -> Result<Library, libloading::Error> {
 fn open(path: &Path) -> Result<Library, libloading::Error> {
     // SAFETY: as above.
     unsafe { Library::new(path) }
+}
+
+/// `relative` joined to the working directory and each of its ancestors, then to the running
+/// executable's directory and each of its ancestors, without repeats: where a runtime library
+/// fetched into the repository's `.cache/` is looked for.
+pub fn cache_candidates(relative: &str) -> Vec<PathBuf> {
+    let starts = [
+        std::env::current_dir().ok(),
+        std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf)),
+    ];
+    let mut out: Vec<PathBuf> = Vec::new();
+    for start in starts.iter().flatten() {
+        for dir in start.ancestors() {
+            let candidate = dir.join(relative);
+            if !out.contains(&candidate) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
 }

@@ -128,27 +128,11 @@ impl ClassicLibrary {
             return Self::load(PathBuf::from(value));
         }
         let mut tried = Vec::new();
-        let mut starts = Vec::new();
-        if let Ok(cwd) = std::env::current_dir() {
-            starts.push(cwd);
-        }
-        if let Some(dir) = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(Path::to_path_buf))
-        {
-            starts.push(dir);
-        }
-        for start in starts {
-            for dir in start.ancestors() {
-                let candidate = dir.join(CACHE_RELATIVE_PATH);
-                if tried.contains(&candidate) {
-                    continue;
-                }
-                if candidate.is_file() {
-                    return Self::load(candidate);
-                }
-                tried.push(candidate);
+        for candidate in guardian_litert::cache_candidates(CACHE_RELATIVE_PATH) {
+            if candidate.is_file() {
+                return Self::load(candidate);
             }
+            tried.push(candidate);
         }
         let bare = default_library_name();
         match Self::load(&bare) {
