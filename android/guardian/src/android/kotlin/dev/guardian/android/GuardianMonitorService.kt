@@ -190,7 +190,14 @@ class GuardianMonitorService : Service() {
             ACTION_CANCEL_ALERT -> answer(intent?.getStringExtra(EXTRA_ALERT_ID), help = false)
             ACTION_CONFIRM_ALERT -> answer(intent?.getStringExtra(EXTRA_ALERT_ID), help = true)
         }
-        return if (detector != null) START_STICKY else START_NOT_STICKY
+        if (detector == null) {
+            // Not monitoring (an answer from a stale notification after the process died, or a
+            // failed start): do not linger as a started service. The alert is in the journal and
+            // is delivered again on the next start.
+            stopSelf(startId)
+            return START_NOT_STICKY
+        }
+        return START_STICKY
     }
 
     override fun onDestroy() {
