@@ -3,9 +3,6 @@ package dev.guardian
 import dev.guardian.ffi.FallDetector
 import dev.guardian.ffi.GuardianEvent
 import dev.guardian.ffi.GuardianListener
-import dev.guardian.ffi.uniffiCallbackInterfaceGuardianListener
-import com.sun.jna.CallbackThreadInitializer
-import com.sun.jna.Native
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
@@ -24,6 +21,9 @@ import kotlinx.coroutines.flow.flowOn
  * collecting while [FallDetector.start] was called directly. If the detector is already
  * closed, collection fails with the generated code's `IllegalStateException`.
  *
+ * Events are produced on the detector's delivery thread (see [guardianListener]) and
+ * collected on the collector's context.
+ *
  * Buffer policy: the buffer between the Rust delivery thread and the collector is
  * **unlimited**, so no event is ever dropped here, in particular no `Fall`,
  * `AlertCancelled` or `AlertEscalated`. The detector emits few events (a fall at most once
@@ -41,7 +41,6 @@ import kotlinx.coroutines.flow.flowOn
  */
 fun FallDetector.events(): Flow<GuardianEvent> =
     callbackFlow {
-        DeliveryThread.keepAttached()
         val listener =
             object : GuardianListener {
                 override fun onEvent(event: GuardianEvent) {
@@ -65,41 +64,15 @@ fun FallDetector.events(): Flow<GuardianEvent> =
  * [block] runs on the detector's delivery thread (not the main thread), one event at a
  * time, in order. If it throws, the detector logs and counts it (`stats().listenerErrors`)
  * and keeps delivering later events.
+ *
+ * The delivery thread is a Rust thread that attaches itself to the JVM once, when `start`
+ * begins it, and detaches when `stop` ends it: every callback of one start arrives on the
+ * same Java thread (a plain `Thread-N`), with no attach per callback, for any listener, not
+ * only this one. Where the process's JVM cannot be found from native code (Android before
+ * API 31), JNA attaches the thread around each callback instead: the same native thread and
+ * order, but each callback sees a new Java `Thread-N` and costs more.
  */
-inline fun guardianListener(crossinline block: (GuardianEvent) -> Unit): GuardianListener {
-    DeliveryThread.keepAttached()
-    return object : GuardianListener {
+inline fun guardianListener(crossinline block: (GuardianEvent) -> Unit): GuardianListener =
+    object : GuardianListener {
         override fun onEvent(event: GuardianEvent) = block(event)
     }
-}
-
-// api-mirror: android-only (JNA thread attachment; Swift callbacks need no attaching)
-/**
- * The JVM side of the detector's delivery thread (the one Rust thread that calls listeners).
- */
-object DeliveryThread {
-    @Volatile private var attached = false
-
-    /**
-     * Keeps the delivery thread attached to the JVM from its first callback until it ends
-     * (at `stop()`), instead of JNA attaching and detaching it around every callback (by
-     * default each callback arrives on a new `Thread-N`). On the host JVM this cuts the cost
-     * of one callback about threefold (see the benchmark). Called by [events] and
-     * [guardianListener]; call it once before `start` when implementing [GuardianListener]
-     * directly. Idempotent; process-wide.
-     */
-    fun keepAttached() {
-        if (attached) return
-        synchronized(this) {
-            if (attached) return
-            val init = CallbackThreadInitializer(true, false, THREAD_NAME)
-            Native.setCallbackThreadInitializer(uniffiCallbackInterfaceGuardianListener.onEvent, init)
-            Native.setCallbackThreadInitializer(uniffiCallbackInterfaceGuardianListener.uniffiFree, init)
-            Native.setCallbackThreadInitializer(uniffiCallbackInterfaceGuardianListener.uniffiClone, init)
-            attached = true
-        }
-    }
-
-    /** The JVM name of the delivery thread once [keepAttached] was called. */
-    const val THREAD_NAME: String = "guardian-events"
-}

@@ -1,13 +1,16 @@
 package dev.guardian
 
 import dev.guardian.ffi.FallDetector
+import dev.guardian.ffi.GuardianException
 import dev.guardian.ffi.SensorKind
+import java.lang.ref.WeakReference
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
 
 /**
  * A reusable batch of accelerometer and gyroscope samples, pushed to a [FallDetector] in ONE
- * call through the zero-copy packed path ([FallDetector.pushPacked]).
+ * call through the zero-copy packed path: the JNI fast path [NativePush] where available,
+ * else the UniFFI [FallDetector.pushPacked] (see [pushTo]).
  *
  * This is the fast path for a sensor adapter: add the samples of one hardware batch (Android
  * delivers them together when `maxReportLatencyUs` is set), then [pushTo]. Samples live in
@@ -38,6 +41,10 @@ class SampleBatch(initialCapacity: Int = 128) {
     private var gyroY = FloatArray(gyroT.size)
     private var gyroZ = FloatArray(gyroT.size)
     private var buffer: ByteBuffer = allocate(2 * accT.size)
+
+    /** The detector the batch last pushed to (not kept alive) and its fast-path id (0: use UniFFI). */
+    private var fastPathFor: WeakReference<FallDetector>? = null
+    private var fastPathId: Long = 0L
 
     /** Accelerometer samples added since the last push or [clear]. */
     var accelerometerCount: Int = 0
@@ -90,9 +97,14 @@ class SampleBatch(initialCapacity: Int = 128) {
     }
 
     /**
-     * Pushes every sample added so far to [detector] in one `pushPacked` call, then clears the
-     * batch, also when the push throws (a batch the detector rejected is not retried: a bad
-     * sample would otherwise fail every later push). An empty batch is not sent.
+     * Pushes every sample added so far to [detector] in one call, then clears the batch, also
+     * when the push throws (a batch the detector rejected is not retried: a bad sample would
+     * otherwise fail every later push). An empty batch is not sent.
+     *
+     * The call is the JNI fast path ([NativePush], one plain JNI call, the detector's
+     * `fastPathId()` cached by the batch) where it is available, else the UniFFI
+     * [FallDetector.pushPacked]; both take the same packed buffer without copying it, and give
+     * the same results and errors.
      *
      * @throws dev.guardian.ffi.GuardianException.InvalidBatch a non-finite value or a
      *   timestamp the detector cannot take; nothing of the batch was consumed.
@@ -102,10 +114,32 @@ class SampleBatch(initialCapacity: Int = 128) {
     fun pushTo(detector: FallDetector) {
         if (isEmpty()) return
         try {
-            detector.pushPacked(pack())
+            val packed = pack()
+            val id = fastPathId(detector)
+            if (id == 0L) {
+                detector.pushPacked(packed)
+            } else {
+                try {
+                    NativePush.pushPacked(id, packed, packed.limit())
+                } catch (e: GuardianException.NotRunning) {
+                    // Stopped, or closed (its id no longer resolves): a closed detector throws
+                    // the generated code's IllegalStateException here, as the UniFFI path does.
+                    detector.fastPathId()
+                    throw e
+                }
+            }
         } finally {
             clear()
         }
+    }
+
+    private fun fastPathId(detector: FallDetector): Long {
+        if (fastPathFor?.get() === detector) return fastPathId
+        // Throws the generated code's IllegalStateException if the detector is closed.
+        val id = if (NativePush.isAvailable) detector.fastPathId() else 0L
+        fastPathFor = WeakReference(detector)
+        fastPathId = id
+        return id
     }
 
     /**

@@ -15,22 +15,31 @@ import java.util.concurrent.atomic.AtomicLong
  *
  * The synthetic day of `guardian demo --seed 42` (22.2 h, 4 falls), looped to 24 h of 100 Hz
  * accelerometer + gyroscope, pushed the way Android delivers it with a 1 s report latency: one
- * [SampleBatch.pushTo] (both sensors, one zero-copy `pushPacked` call) per second of sensor
- * time. Reports process CPU (OperatingSystemMXBean), the pushing thread's CPU (ThreadMXBean),
- * per-call cost, per-callback cost (delivery-thread CPU between callbacks, on a run made of
- * many alerts), and the per-sample `pushSample` and List-based `pushAccelerometer` paths on
+ * [SampleBatch.pushTo] (both sensors, one zero-copy call) per second of sensor time.
+ *
+ * `-Dguardian.bench.path=jni|uniffi` chooses the push path of the 24 h run, one path per JVM
+ * (the `bench` profile runs each in a fresh JVM, so process CPU, JIT and GC are each path's
+ * own): `jni` is [NativePush] (the JNI fast path, the default), `uniffi` the generated
+ * `pushPacked` through JNA (`-Dguardian.fastPath=false`, what [SampleBatch.pushTo] falls back
+ * to). Reports process CPU (OperatingSystemMXBean), the pushing thread's CPU (ThreadMXBean),
+ * the fixed cost of one push call on both paths, per-callback cost and the thread callbacks
+ * arrive on (delivery-thread CPU between callbacks, on a run made of many alerts), and, in the
+ * `uniffi` JVM, the per-sample `pushSample` and List-based `pushAccelerometer` paths on
  * shorter runs.
  */
 fun main() {
     val day = File(System.getProperty("guardian.day") ?: error("-Dguardian.day=<day CSV> missing"))
     val hours = System.getProperty("guardian.bench.hours")?.toDouble() ?: 24.0
     val litert = System.getProperty("guardian.litert")
-    // JNA reads a callback's thread initializer when the callback is registered (at library
-    // load), so the mode is chosen before the first FallDetector: one mode per JVM.
-    val attach = System.getProperty("guardian.bench.attach", "true").toBoolean()
-    if (attach) DeliveryThread.keepAttached()
+    val path = System.getProperty("guardian.bench.path", "jni")
+    require(path == "jni" || path == "uniffi") { "-Dguardian.bench.path=jni|uniffi, not $path" }
+    if (path == "uniffi") System.setProperty(NativePush.ENABLE_PROPERTY, "false")
     val only = System.getProperty("guardian.bench.only", "")
     val opts = DetectorOptions(runtimeLibraryPath = litert)
+    val pathName = if (path == "jni") "JNI fast path (NativePush)" else "UniFFI pushPacked (JNA)"
+    if (path == "jni") check(NativePush.isAvailable) { "JNI fast path unavailable: ${NativePush.unavailableReason}" }
+    else check(!NativePush.isAvailable)
+    println("push path of this JVM: $pathName")
     val loadStart = System.nanoTime()
     val rec = Recording.parse(day)
     println("loaded ${day.name}: ${rec.size} rows in %.1f s".format((System.nanoTime() - loadStart) / 1e9))
@@ -75,13 +84,13 @@ fun main() {
                 byName.entries.filter { it.value > 0 }.sortedByDescending { it.value }.joinToString { "${it.key}=${it.value}" })
             val s = d.stats()
             val samples = (s.accSamples + s.gyroSamples).toLong()
-            row("pushPacked, 1 s batches (both sensors), %.1f h, %s".format(hours, pass), calls, samples, r,
+            row("SampleBatch.pushTo via $pathName, 1 s batches (both sensors), %.1f h, %s".format(hours, pass), calls, samples, r,
                 "${events.get()} callbacks, ${s.falls} falls, ${s.modelRuns} model runs")
         }
     }
 
-    // 2. Per-sample pushSample, 10 min of sensor time.
-    if (only.isEmpty()) run {
+    // 2. Per-sample pushSample, 10 min of sensor time (a UniFFI call whatever the path).
+    if (only.isEmpty() && path == "uniffi") run {
         FallDetector(opts).use { d ->
             d.start(Noop)
             val to = rec.indexAt(rec.t[0] + 600_000_000_000L)
@@ -96,7 +105,7 @@ fun main() {
     }
 
     // 3. List-based pushAccelerometer + pushGyroscope (boxed lists), 1 s batches, 1 h.
-    if (only.isEmpty()) run {
+    if (only.isEmpty() && path == "uniffi") run {
         FallDetector(opts).use { d ->
             d.start(Noop)
             val to = rec.indexAt(rec.t[0] + 3_600_000_000_000L)
@@ -123,7 +132,8 @@ fun main() {
         }
     }
 
-    // 4. The fixed cost of a call: a free function, and pushPacked of an empty (header-only) batch.
+    // 4. The fixed cost of a call: a free function, and an empty (header-only) batch pushed
+    //    through the UniFFI method and, where loaded, the JNI fast path.
     if (only.isEmpty()) run {
         val n = 100_000
         val m1 = Meter()
@@ -135,7 +145,13 @@ fun main() {
             val empty = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
             val m2 = Meter()
             repeat(n) { d.pushPacked(empty) }
-            row("pushPacked of an empty batch (method call: handle clone + call)", n.toLong(), 0, m2.stop())
+            row("UniFFI pushPacked of an empty batch (method call: handle clone + call)", n.toLong(), 0, m2.stop())
+            if (NativePush.isAvailable) {
+                val id = d.fastPathId()
+                val m3 = Meter()
+                repeat(n) { NativePush.pushPacked(id, empty, 8) }
+                row("NativePush.pushPacked of an empty batch (one JNI call)", n.toLong(), 0, m3.stop())
+            }
             d.stop()
         }
     }
@@ -143,18 +159,21 @@ fun main() {
     // 5. Callbacks: the 30 s around the first fall looped 300 times (cancel window 5 s, no
     //    cooldown): a Fall and an AlertEscalated per loop. The delivery thread's own CPU clock
     //    is read at each callback: the difference between consecutive callbacks is what one
-    //    callback costs that thread (JNA attach, argument conversion, the Kotlin call, detach).
-    fun callbacks(label: String): Long {
+    //    callback costs that thread (JNA's dispatch, argument conversion, the Kotlin call, and
+    //    an attach + detach if the thread were not attached). The thread of every callback is
+    //    recorded: Rust attaches the delivery thread to the JVM once, so all callbacks of one
+    //    start() arrive on one Java thread.
+    fun callbacks(): String {
         val threads = ManagementFactory.getThreadMXBean()
         val stamps = LongArray(10_000)
         val n = java.util.concurrent.atomic.AtomicInteger()
-        val names = HashSet<String>()
+        val seen = java.util.Collections.newSetFromMap(java.util.IdentityHashMap<Thread, Boolean>())
         val listener =
             object : GuardianListener {
                 override fun onEvent(event: GuardianEvent) {
                     val k = n.getAndIncrement()
                     if (k < stamps.size) stamps[k] = threads.currentThreadCpuTime
-                    if (k < 50) synchronized(names) { names.add(Thread.currentThread().name) }
+                    synchronized(seen) { seen.add(Thread.currentThread()) }
                 }
             }
         val fast = opts.copy(settings = DetectorSettings(cancelWindowMs = 5_000u, cooldownMs = 0u))
@@ -177,13 +196,16 @@ fun main() {
             val count = minOf(n.get(), stamps.size)
             val deltas = (1 until count).map { stamps[it] - stamps[it - 1] }.sorted()
             val median = if (deltas.isEmpty()) 0L else deltas[deltas.size / 2]
+            val p90 = if (deltas.isEmpty()) 0L else deltas[deltas.size * 9 / 10]
             val mean = if (deltas.isEmpty()) 0.0 else deltas.average()
-            row("callbacks (300 x 30 s around a fall), $label", n.get().toLong(), 0, r,
-                "delivery-thread CPU per callback: median %.1f us, mean %.1f us; threads seen: %d".format(median / 1e3, mean / 1e3, names.size))
-            return median
+            val who = synchronized(seen) { seen.toList() }.joinToString { "${it.name} (daemon=${it.isDaemon})" }
+            row("callbacks (300 x 30 s around a fall)", n.get().toLong(), 0, r,
+                "delivery-thread CPU per callback: median %.1f us, p90 %.1f us, mean %.1f us; Java threads seen: %d: %s"
+                    .format(median / 1e3, p90 / 1e3, mean / 1e3, seen.size, who))
+            return "one callback: %.1f us of delivery-thread CPU (median), on %d Java thread(s): %s".format(median / 1e3, seen.size, who)
         }
     }
-    val callbackCpu = callbacks(if (attach) "delivery thread kept attached (DeliveryThread.keepAttached)" else "JNA default: attach + detach per callback")
+    val callbackSummary = callbacks()
 
     println()
     println("| run | calls | samples | process CPU s | calling thread CPU s | wall s | per call us (process CPU) | per call us (calling thread) | bytes allocated per call | note |")
@@ -197,10 +219,10 @@ fun main() {
     }
     println()
     if (only.isEmpty()) {
-        println("24 h target: < 2 s process CPU; measured over %.1f h: %.3f s cold, %.3f s warm (pushing thread %.3f / %.3f s)"
+        println("24 h target: < 2 s process CPU; $pathName, measured over %.1f h: %.3f s cold, %.3f s warm (pushing thread %.3f / %.3f s)"
             .format(hours, rows[0].cpu / 1e9, rows[1].cpu / 1e9, rows[0].thread / 1e9, rows[1].thread / 1e9))
     }
-    println("one callback: %.1f us of delivery-thread CPU (median), %s".format(callbackCpu / 1e3, if (attach) "thread kept attached" else "JNA attach/detach per callback"))
+    println(callbackSummary)
 }
 
 /** CPU of every OS thread of this process, ms, by tid: (name, utime + stime) from /proc/self/task. */

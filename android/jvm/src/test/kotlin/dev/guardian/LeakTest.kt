@@ -10,9 +10,9 @@ import java.lang.management.ManagementFactory
 import java.util.concurrent.TimeUnit
 
 /**
- * create / start / push / tick / stop / close 1,000 detectors (each with a journal, delivery
- * thread kept attached by [DeliveryThread.keepAttached]) leaves no
- * thread, file descriptor or memory behind.
+ * create / start / push / tick / stop / close 1,000 detectors (each with a journal, and a
+ * delivery thread that attaches itself to the JVM and makes one callback) leaves no thread,
+ * file descriptor or memory behind.
  *
  * The loop runs in a child JVM with a fixed 64 MB heap (-Xms = -Xmx), so that RSS measures
  * native memory and not the test JVM's heap (which holds the parsed synthetic days). Readings
@@ -71,9 +71,8 @@ class LeakTest {
 object LeakChild {
     @JvmStatic
     fun main(args: Array<String>) {
-        // The recommended setup (before the library loads): each detector's delivery thread stays
-        // attached to the JVM while it runs; it must still be gone after stop().
-        DeliveryThread.keepAttached()
+        // Each detector's delivery thread attaches itself to the JVM while it runs; it must be
+        // gone, JVM thread included, after stop().
         val opts = DetectorOptions(runtimeLibraryPath = args[0], journalDir = args[1])
         val n = args[2].toInt()
         val batch = SampleBatch()
