@@ -13,7 +13,7 @@ export GUARDIAN_LITERT_LIB := $(CURDIR)/$(LITERT)
 export GUARDIAN_TFLITE_LIB := $(CURDIR)/$(TFLITE_CLASSIC)
 export GUARDIAN_BIN := $(CURDIR)/$(GUARDIAN)
 
-.PHONY: demo test test-rust test-python test-bindings test-swift test-kotlin bench-kotlin ffi kotlin-data tflite-classic lint bench build train train-quick eval litert venv datasets fmt bindings
+.PHONY: demo test test-rust test-python test-bindings test-swift test-kotlin test-android bench-kotlin ffi kotlin-data tflite-classic lint bench build train train-quick eval litert venv datasets fmt bindings
 
 ## The main job: a synthetic day through the shipped model, detections against the truth.
 demo: $(LITERT)
@@ -23,10 +23,11 @@ demo: $(LITERT)
 ## its crash test), Python (preprocessing, readers, quick training end to end), cross-language
 ## parity, the committed bindings against a fresh generation, Swift syntax and API parity,
 ## linters.
-test: lint test-rust test-python test-bindings test-swift test-kotlin
+test: lint test-rust test-python test-bindings test-swift test-kotlin test-android
 
 lint: venv
 	$(CARGO) fmt --all --check
+	$(PY) scripts/readme_examples.py
 	$(CARGO) clippy --release --workspace --all-targets -q -- -D warnings
 	$(CARGO) clippy --release -p guardian-ffi --features crash-points --all-targets -q -- -D warnings
 	$(PY) -m ruff check scripts tests
@@ -112,6 +113,16 @@ kotlin-data: build venv datasets
 ## Kotlin API on the JVM against the real host library and shipped models (JUnit 5).
 test-kotlin: $(LITERT) ffi kotlin-data
 	$(MVN_KOTLIN) test
+
+## --- Android library under Robolectric (android/robolectric, Maven; offline once ~/.m2 holds the jars) ---
+MVN_ANDROID = $(MVN) -B -q -f android/robolectric/pom.xml \
+	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) \
+	-Dguardian.day=$(CURDIR)/$(KOTLIN_CACHE)/day42.csv
+
+## Both source roots of the AAR compiled against android-all 15; Robolectric 4.14.1 tests with
+## the real host library and models (simulated sensors, the monitoring service, permissions).
+test-android: $(LITERT) ffi kotlin-data
+	$(MVN_ANDROID) test
 
 ## 24 h of 100 Hz acc + gyro through the Kotlin API in 1 s batches; per-call and per-callback costs.
 bench-kotlin: $(LITERT) ffi kotlin-data
