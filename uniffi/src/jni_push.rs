@@ -47,6 +47,27 @@ fn lookup(id: i64) -> Option<Arc<FallDetector>> {
     r.get(&id).and_then(Weak::upgrade)
 }
 
+/// The JavaVM that loaded this library with `System.load`/`loadLibrary`, if one did.
+static LOADED_VM: OnceLock<usize> = OnceLock::new();
+
+/// The JavaVM from [`JNI_OnLoad`].
+pub(crate) fn loaded_vm() -> Option<*mut jni::sys::JavaVM> {
+    LOADED_VM.get().map(|&p| p as *mut jni::sys::JavaVM)
+}
+
+/// Called by the JVM when `System.loadLibrary("guardian_ffi")` loads this library: keeps the
+/// JavaVM so the delivery thread can attach to it on every Android version.
+#[no_mangle]
+pub extern "system" fn JNI_OnLoad(
+    vm: *mut jni::sys::JavaVM,
+    _reserved: *mut std::ffi::c_void,
+) -> jni::sys::jint {
+    if !vm.is_null() {
+        let _ = LOADED_VM.set(vm as usize);
+    }
+    jni::sys::JNI_VERSION_1_6
+}
+
 /// `dev.guardian.NativePush.pushPacked(long id, ByteBuffer buffer, int length)`: pushes the
 /// first `length` bytes of a direct buffer. Throws the matching
 /// `dev.guardian.ffi.GuardianException` subclass on error.

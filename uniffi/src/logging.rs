@@ -51,9 +51,11 @@ impl log::Log for StderrLogger {
 ///
 /// JNA attaches and detaches a native thread around every callback unless the thread is
 /// already attached; one permanent attach makes each callback a plain call.
-/// `JNI_GetCreatedJavaVMs` is looked up at run time: apps may call it from API 31 on, and
-/// linking it would make the library fail to load on older Android. Where it is missing, or
-/// anything fails, this only logs and JNA attaches per callback as before.
+/// The JavaVM is the one `JNI_OnLoad` saw (the library loaded by `System.loadLibrary`, which
+/// the Kotlin fast path does), else `JNI_GetCreatedJavaVMs`, looked up at run time: apps may
+/// call it from API 31 on, and linking it would make the library fail to load on older
+/// Android. Where neither exists, or anything fails, this only logs and JNA attaches per
+/// callback as before.
 #[cfg(all(unix, not(target_os = "ios")))]
 pub(crate) fn attach_to_jvm() {
     type GetVms = unsafe extern "system" fn(
@@ -61,6 +63,10 @@ pub(crate) fn attach_to_jvm() {
         jni::sys::jsize,
         *mut jni::sys::jsize,
     ) -> jni::sys::jint;
+    if let Some(vm) = crate::jni_push::loaded_vm() {
+        attach_as_daemon(vm);
+        return;
+    }
     // SAFETY: dlsym with a NUL-terminated name; the result is null or the function.
     let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"JNI_GetCreatedJavaVMs".as_ptr()) };
     if sym.is_null() {
@@ -79,10 +85,17 @@ pub(crate) fn attach_to_jvm() {
         log::debug!("guardian: no JVM to attach the delivery thread to (status {status})");
         return;
     }
+    attach_as_daemon(vm);
+}
+
+/// Attaches this thread to `vm` until the thread ends, as a daemon thread: a JVM whose
+/// `main` returns with a detector never stopped must not wait for it.
+#[cfg(all(unix, not(target_os = "ios")))]
+fn attach_as_daemon(vm: *mut jni::sys::JavaVM) {
     // SAFETY: `vm` is the process's live JavaVM, valid for the life of the process.
     match unsafe { jni::JavaVM::from_raw(vm) } {
         Ok(vm) => {
-            if let Err(e) = vm.attach_current_thread_permanently() {
+            if let Err(e) = vm.attach_current_thread_as_daemon() {
                 log::warn!("guardian: cannot attach the delivery thread to the JVM: {e}");
             }
         }

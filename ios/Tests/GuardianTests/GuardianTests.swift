@@ -228,13 +228,11 @@ final class GuardianTests: XCTestCase {
         let detector = try FallDetector(options: DetectorOptions(journalDir: journalDir, runtimeLibraryPath: runtimeLibraryPath))
         // Events as an AsyncStream: events() starts the detector, cancelling the consumer stops it.
         let events = try detector.events()
-        let fall = Task {
+        let (falls, fallSink) = AsyncStream<FallAlert>.makeStream()
+        let consumer = Task {
             for await event in events {
-                if case let .fall(alert) = event {
-                    return alert.alertId // show the alert; "I'm OK" -> detector.cancelAlert()
-                }
+                if case let .fall(alert) = event { fallSink.yield(alert) }
             }
-            return ""
         }
         // The sensor adapter: one SampleBatch per hardware batch (1 s), both sensors in one call.
         // From CoreMotion: `DetectorOptions(units: .coreMotion)` and `batch.addAccelerometer(data)`.
@@ -252,9 +250,12 @@ final class GuardianTests: XCTestCase {
             }
         }
         try batch.push(to: detector)
-        let alertId = await fall.value
+        var fallIterator = falls.makeAsyncIterator()
+        let alert = await fallIterator.next() // show it; "I'm OK" -> detector.cancelAlert()
+        let alertId = alert?.alertId ?? ""
         // Once the app has shown (or escalated) the alert, it acknowledges it in the journal.
         _ = try detector.acknowledge(alertId: alertId)
+        consumer.cancel()
         detector.stop()
         // README-END
         XCTAssertFalse(alertId.isEmpty, "a Fall arrived through the AsyncStream")

@@ -5,7 +5,6 @@ import dev.guardian.ffi.FallDetector
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.Disabled
 import org.junit.jupiter.api.Test
 import java.io.File
 import java.util.Collections
@@ -45,10 +44,8 @@ class DeliveryThreadTest {
         }
     }
 
-    // Fails with the library of 2b45eb8: uniffi/src/logging.rs attaches the delivery thread with
-    // jni's attach_current_thread_permanently (a NON-daemon thread: DestroyJavaVM waits for it
-    // forever if a detector is never stopped). attach_current_thread_as_daemon fixes it.
-    @Disabled("until the delivery thread attaches as a daemon (uniffi/src/logging.rs)")
+    // Failed with the library of 2b45eb8, which attached the delivery thread as a NON-daemon
+    // thread (DestroyJavaVM waited for it forever if a detector was never stopped).
     @Test
     fun `a JVM whose main returns with a detector still running exits`() {
         val cp = System.getProperty("surefire.test.class.path") ?: System.getProperty("java.class.path")

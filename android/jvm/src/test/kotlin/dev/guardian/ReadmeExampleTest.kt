@@ -1,10 +1,11 @@
 package dev.guardian
 
 import dev.guardian.ffi.DetectorOptions
+import dev.guardian.ffi.FallAlert
 import dev.guardian.ffi.FallDetector
 import dev.guardian.ffi.GuardianEvent
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -24,10 +25,10 @@ class ReadmeExampleTest {
             // README-BEGIN
             val detector = FallDetector(DetectorOptions(journalDir = journalDir, runtimeLibraryPath = Fixtures.litert))
             detector.use {
-                // Events as a Flow: collecting starts the detector, cancelling stops it.
-                val fall = launch(Dispatchers.Default) {
-                    val event = detector.events().first { it is GuardianEvent.Fall } as GuardianEvent.Fall
-                    alertId = event.alert.alertId // show the alert; "I'm OK" -> detector.cancelAlert()
+                // Events as a Flow: collecting starts the detector, cancelling the collector stops it.
+                val falls = Channel<FallAlert>(Channel.UNLIMITED)
+                val events = launch(Dispatchers.Default) {
+                    detector.events().collect { if (it is GuardianEvent.Fall) falls.send(it.alert) }
                 }
                 while (!detector.state().running) Thread.sleep(1)
                 // The sensor adapter: one SampleBatch per hardware batch (1 s), both sensors in one call.
@@ -39,9 +40,11 @@ class ReadmeExampleTest {
                     if (rec.t[i] >= batchEnd) { batch.pushTo(detector); batchEnd += 1_000_000_000L }
                 }
                 batch.pushTo(detector)
-                fall.join()
+                val alert = falls.receive() // show it; "I'm OK" -> detector.cancelAlert()
                 // Once the app has shown (or escalated) the alert, it acknowledges it in the journal.
-                detector.acknowledge(alertId)
+                detector.acknowledge(alert.alertId)
+                alertId = alert.alertId
+                events.cancel()
             }
             // README-END
         }
