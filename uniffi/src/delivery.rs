@@ -191,7 +191,8 @@ fn deliver(shared: &Shared, listener: &dyn GuardianListener, event: GuardianEven
         };
         if let Some(reason) = failure {
             shared.listener_errors.fetch_add(1, Ordering::Relaxed);
-            log::warn!("guardian: {reason}");
+            // The first line: a foreign exception's reason carries its whole stack trace.
+            log::warn!("guardian: {}", reason.lines().next().unwrap_or_default());
             if !was_problem {
                 let message = format!("{reason}; the event is not delivered again");
                 shared.queue_problem(ProblemKind::ListenerFailed, message);
