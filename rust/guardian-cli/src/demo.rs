@@ -11,10 +11,8 @@ use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
+use crate::matching::match_alarms;
 use crate::EngineArgs;
-
-/// A detected impact within this of a true fall's impact is that fall, ns.
-pub const MATCH_TOLERANCE_NS: i64 = 1_500_000_000;
 
 /// Phones deliver sensor events in batches; the demo pushes this much at a time, ns.
 const BATCH_NS: i64 = 200_000_000;
@@ -107,28 +105,24 @@ pub fn compare(rec: &Recording, events: &[Event]) -> Comparison {
             fall_time += secs;
         }
     }
-    let mut matched = vec![false; rec.truth.len()];
+    let alarms: Vec<(i64, i64, f32)> = events
+        .iter()
+        .filter_map(|e| match *e {
+            Event::Fall {
+                impact_t_ns,
+                confirmed_t_ns,
+                score,
+                ..
+            } => Some((impact_t_ns, confirmed_t_ns, score)),
+            _ => None,
+        })
+        .collect();
+    let impacts: Vec<Option<i64>> = rec.truth.iter().map(|s| s.impact_ns).collect();
+    let hits = match_alarms(&impacts, alarms.iter().map(|a| a.0));
     let mut detections = Vec::new();
-    for e in events {
-        let Event::Fall {
-            impact_t_ns,
-            confirmed_t_ns,
-            score,
-            ..
-        } = *e
-        else {
-            continue;
-        };
-        let hit = rec.truth.iter().enumerate().find(|(i, s)| {
-            !matched[*i]
-                && s.impact_ns
-                    .is_some_and(|t| (t - impact_t_ns).abs() <= MATCH_TOLERANCE_NS)
-        });
-        let (activity, true_fall, impact) = match hit {
-            Some((i, s)) => {
-                matched[i] = true;
-                (s.activity.name(), true, s.impact_ns.unwrap_or(impact_t_ns))
-            }
+    for (&(impact_t_ns, confirmed_t_ns, score), hit) in alarms.iter().zip(hits) {
+        let (activity, true_fall, impact) = match hit.map(|i| &rec.truth[i]) {
+            Some(s) => (s.activity.name(), true, s.impact_ns.unwrap_or(impact_t_ns)),
             None => {
                 let name = rec
                     .span_at(impact_t_ns)

@@ -20,12 +20,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{load_config, load_litert, quiet_scorer, ModelBundle, QuietScorer};
+use crate::matching;
 use crate::recording::RecordingReader;
 use crate::replay::stream;
 use crate::EngineArgs;
 
-/// A fall event whose impact lies within this of the labelled impact catches the fall, ns.
-pub const MATCH_TOLERANCE_NS: i64 = 1_500_000_000;
+pub use crate::matching::MATCH_TOLERANCE_NS;
 
 /// Columns `labels.csv` must have (`long` is optional: 0/1 overrides [`is_long_adl`]).
 pub const LABEL_COLUMNS: [&str; 8] = [
@@ -229,23 +229,23 @@ pub struct Outcome {
 }
 
 /// Matches fall alarms against a label: the earliest alarm within the tolerance of the
-/// labelled impact catches a fall trial; every other alarm is a false alarm.
+/// labelled impact catches a fall trial; every other alarm is a false alarm (the rule of
+/// [`matching::match_alarms`]).
 pub fn match_alarms(label: &Label, alarms: &[FallAlarm]) -> Outcome {
-    let hit = label.impact_t_ns.filter(|_| label.is_fall).and_then(|t| {
-        alarms
-            .iter()
-            .position(|a| (a.impact_t_ns - t).abs() <= MATCH_TOLERANCE_NS)
-            .map(|i| (i, t))
-    });
+    let impact = label.impact_t_ns.filter(|_| label.is_fall);
+    let hits = matching::match_alarms(&[impact], alarms.iter().map(|a| a.impact_t_ns));
+    let hit = hits.iter().position(Option::is_some);
     let false_alarms = alarms
         .iter()
-        .enumerate()
-        .filter(|(i, _)| hit.is_none_or(|(h, _)| h != *i))
-        .map(|(_, a)| *a)
+        .zip(&hits)
+        .filter(|(_, h)| h.is_none())
+        .map(|(a, _)| *a)
         .collect();
     Outcome {
         caught: label.is_fall.then_some(hit.is_some()),
-        latency_s: hit.map(|(i, t)| (alarms[i].confirmed_t_ns - t) as f64 * 1e-9),
+        latency_s: hit
+            .zip(impact)
+            .map(|(i, t)| (alarms[i].confirmed_t_ns - t) as f64 * 1e-9),
         false_alarms,
     }
 }

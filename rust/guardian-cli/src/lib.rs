@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod demo;
 pub mod eval;
 pub mod frames;
+pub mod matching;
 pub mod recording;
 pub mod replay;
 
