@@ -4,12 +4,13 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use anyhow::Result;
-use guardian_core::{DetectorConfig, Engine, Sample, Sensor, SensorSet};
+use guardian_core::{DetectorConfig, Engine, SensorSet};
 use guardian_synth::{synthetic_day, Recording, Scenario, SensorModel};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_litert, quiet_engine, quiet_scorer, ModelBundle, Runtime};
 use crate::demo::feed;
+use crate::feed::{feed_hops, Hops};
 use crate::recording::{write_recording, RecordingReader};
 use crate::EngineArgs;
 
@@ -83,39 +84,32 @@ pub struct PerWindow {
     pub ingest_us_median: f64,
 }
 
-/// Streams `rec` into `engine` one hop per call pair, the first ending at `first_until` (ns),
-/// and appends the time of every hop that completed exactly one window to `out` (us). Returns
-/// the number of hops.
+/// Streams `rec` into `engine` through the one feeder ([`feed_hops`]), one hop per delivery, the
+/// first ending at `first_until` (ns), and appends the time of every hop that completed exactly
+/// one window to `out` (us). Returns the number of hops.
 fn timed_hops(
     engine: &mut Engine,
     rec: &Recording,
     first_until: i64,
     out: &mut Vec<f64>,
 ) -> Result<usize> {
-    let next = |v: &[Sample], from: usize, until: i64| {
-        from + v[from..]
-            .iter()
-            .position(|s| s.t_ns >= until)
-            .unwrap_or(v.len() - from)
-    };
-    let (mut i, mut j, mut hops) = (0, 0, 0);
-    let mut until = first_until - HOP_NS;
-    while i < rec.acc.len() {
-        until += HOP_NS;
-        hops += 1;
-        let (ni, nj) = (next(&rec.acc, i, until), next(&rec.gyro, j, until));
-        let before = engine.stats().detector.windows;
-        let t = Instant::now();
-        engine.push(Sensor::Acc, &rec.acc[i..ni])?;
-        engine.push(Sensor::Gyro, &rec.gyro[j..nj])?;
-        engine.drain_events().for_each(drop);
-        let us = t.elapsed().as_secs_f64() * 1e6;
-        if engine.stats().detector.windows == before + 1 {
-            out.push(us);
-        }
-        (i, j) = (ni, nj);
-    }
-    Ok(hops)
+    let mut hops = Hops::new(rec, first_until, HOP_NS);
+    feed_hops(
+        engine,
+        &mut hops,
+        |_| Ok(()),
+        |engine, push| {
+            let before = engine.stats().detector.windows;
+            let t = Instant::now();
+            push(engine)?;
+            let us = t.elapsed().as_secs_f64() * 1e6;
+            if engine.stats().detector.windows == before + 1 {
+                out.push(us);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(hops.hops)
 }
 
 /// Measures [`PerWindow`] on an hour of walking at `hz`: a warm-up pass, then [`PASSES`] passes,

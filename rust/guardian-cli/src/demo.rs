@@ -6,11 +6,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use guardian_core::{Engine, Event, Sample, Sensor, SensorSet};
+use guardian_core::{Engine, Event, SensorSet};
 use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
+use crate::feed::Hops;
 use crate::matching::match_alarms;
 use crate::EngineArgs;
 
@@ -64,29 +65,13 @@ pub struct Comparison {
     pub detections: Vec<Detection>,
 }
 
-/// Feeds a recording to an engine the way a phone would: interleaved batches in time order.
+/// Feeds a recording to an engine the way a phone would: interleaved batches of [`BATCH_NS`] in
+/// time order, through the one feeder ([`crate::feed::feed`]).
 pub fn feed(engine: &mut Engine, rec: &Recording, mut on_event: impl FnMut(Event)) -> Result<()> {
-    let (mut i, mut j) = (0, 0);
-    let mut until = rec.acc.first().map_or(0, |s| s.t_ns);
-    // A forward scan, not a binary search over the rest of the recording: it touches only
-    // the samples of the batch, so the harness adds nothing measurable to the engine's time.
-    let take = |v: &[Sample], from: usize, until: i64| {
-        from + v[from..]
-            .iter()
-            .position(|s| s.t_ns >= until)
-            .unwrap_or(v.len() - from)
-    };
-    while i < rec.acc.len() || j < rec.gyro.len() {
-        until += BATCH_NS;
-        let (ni, nj) = (take(&rec.acc, i, until), take(&rec.gyro, j, until));
-        engine.push(Sensor::Acc, &rec.acc[i..ni])?;
-        engine.push(Sensor::Gyro, &rec.gyro[j..nj])?;
-        (i, j) = (ni, nj);
-        engine.drain_events().for_each(&mut on_event);
-    }
-    engine.finish()?;
-    engine.drain_events().for_each(&mut on_event);
-    Ok(())
+    crate::feed::feed(engine, &mut Hops::from_start(rec, BATCH_NS), |e| {
+        on_event(e);
+        Ok(())
+    })
 }
 
 /// Matches fall events against the truth of `rec`.

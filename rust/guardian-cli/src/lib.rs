@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bundle;
 pub mod demo;
 pub mod eval;
+pub mod feed;
 pub mod frames;
 pub mod matching;
 pub mod recording;

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
+use crate::feed::{feed, Batches};
 use crate::recording::{RecordingError, RecordingReader};
 use crate::EngineArgs;
 
@@ -62,29 +63,18 @@ pub fn choose_sensors<R: BufRead>(
     })
 }
 
-/// Pushes every batch of `reader` into `engine`, calling `on_event` for each event, then
-/// finishes the engine. Returns the number of samples read.
+/// Pushes every batch of `reader` into `engine` (the one [`feed`]), calling `on_event` for
+/// each event and `progress` with the bytes read after each batch, then finishes the engine.
+/// Returns the number of samples read.
 pub fn stream<R: BufRead>(
     reader: &mut RecordingReader<R>,
     engine: &mut Engine,
-    mut progress: impl FnMut(u64),
-    mut on_event: impl FnMut(Event) -> Result<()>,
+    progress: impl FnMut(u64),
+    on_event: impl FnMut(Event) -> Result<()>,
 ) -> Result<u64> {
-    let mut batch = Vec::with_capacity(crate::recording::MAX_BATCH);
-    let mut samples = 0u64;
-    while let Some(sensor) = reader.next_batch(&mut batch)? {
-        samples += batch.len() as u64;
-        engine.push(sensor, &batch)?;
-        for e in engine.drain_events() {
-            on_event(e)?;
-        }
-        progress(reader.bytes_read());
-    }
-    engine.finish()?;
-    for e in engine.drain_events() {
-        on_event(e)?;
-    }
-    Ok(samples)
+    let mut batches = Batches::new(reader, progress);
+    feed(engine, &mut batches, on_event)?;
+    Ok(batches.samples)
 }
 
 /// Runs `guardian replay`.
