@@ -4,6 +4,7 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use anyhow::Result;
+use guardian_core::input::quantize;
 use guardian_core::{DetectorConfig, Engine, SensorSet};
 use guardian_synth::{synthetic_day, Recording, Scenario, SensorModel};
 use serde::Serialize;
@@ -179,7 +180,7 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
     let mut input = vec![0i8; scorer.input_len()];
     for (i, v) in input.iter_mut().enumerate() {
         let x = if i % 8 == 1 || i % 8 == 3 { 0.25 } else { 0.0 };
-        *v = ((x / q.scale).round() as i32 + q.zero_point).clamp(-128, 127) as i8;
+        *v = quantize(x, q);
     }
     let mut bare = |n: usize| -> Result<Vec<f64>> {
         for _ in 0..200 {
@@ -237,7 +238,7 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
     crate::replay::stream(&mut reader, &mut engine, |_| {}, |_| Ok(()))?;
     let replay_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(&path).ok();
-    let replay_rec_s = engine.stats().frames as f64 / 50.0;
+    let replay_rec_s = crate::grid_seconds(engine.stats().frames);
 
     let report = BenchReport {
         invoke_us_median,

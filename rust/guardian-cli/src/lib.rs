@@ -50,6 +50,12 @@ impl EngineArgs {
     }
 }
 
+/// Recording time covered by `frames` frames of the grid, s.
+pub fn grid_seconds(frames: u64) -> f64 {
+    // The grid rate is a whole 50 Hz: dividing by it gives the bits dividing by 50.0 gave.
+    frames as f64 / (1_000_000_000 / guardian_core::GRID_PERIOD_NS) as f64
+}
+
 fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
     s.parse()
 }

@@ -134,7 +134,7 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
             stats.acc.reordered
         );
     }
-    let recording_s = stats.frames as f64 / 50.0;
+    let recording_s = crate::grid_seconds(stats.frames);
     let summary = ReplaySummary {
         sensors,
         samples,

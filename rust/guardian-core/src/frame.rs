@@ -6,9 +6,10 @@ use ringbuf::{storage::Array, LocalRb};
 
 use crate::card::SensorSet;
 use crate::resampler::GRID_PERIOD_NS;
+use crate::sample::STANDARD_GRAVITY_F64;
 
 /// Acceleration full scale of the features: 4 g, in m/s^2 (f64, like the features).
-pub const ACC_FULL_SCALE: f64 = 4.0 * 9.806_65;
+pub const ACC_FULL_SCALE: f64 = 4.0 * STANDARD_GRAVITY_F64;
 /// Angular rate full scale of the features, rad/s.
 pub const GYRO_FULL_SCALE: f64 = 10.0;
 /// Most feature channels a frame has (full mode).
@@ -65,22 +66,39 @@ pub fn features(acc: [f32; 3], gyro: [f32; 3]) -> [f64; MAX_CHANNELS] {
     let clip = |v: f64| v.clamp(-1.0, 1.0);
     let a = acc.map(f64::from);
     let g = gyro.map(f64::from);
-    let norm64 = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
     [
         clip(a[0] / ACC_FULL_SCALE),
         clip(a[1] / ACC_FULL_SCALE),
         clip(a[2] / ACC_FULL_SCALE),
-        clip(norm64(a) / ACC_FULL_SCALE),
+        clip(norm(a) / ACC_FULL_SCALE),
         clip(g[0] / GYRO_FULL_SCALE),
         clip(g[1] / GYRO_FULL_SCALE),
         clip(g[2] / GYRO_FULL_SCALE),
-        clip(norm64(g) / GYRO_FULL_SCALE),
+        clip(norm(g) / GYRO_FULL_SCALE),
     ]
 }
 
-/// Euclidean norm of a 3-vector.
-pub fn norm(v: [f32; 3]) -> f32 {
+/// Euclidean norm of a 3-vector: f32 for grid values, f64 for the features.
+pub fn norm<T: Float>(v: [T; 3]) -> T {
     (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+}
+
+/// The float types [`norm`] works in.
+pub trait Float: Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    /// Square root.
+    fn sqrt(self) -> Self;
+}
+
+impl Float for f32 {
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+}
+
+impl Float for f64 {
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
 }
 
 type Pending = LocalRb<Array<(i64, [f32; 3]), MAX_PENDING>>;

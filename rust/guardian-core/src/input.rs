@@ -1,7 +1,7 @@
 //! The model input: windows quantized to int8 (`docs/PREPROCESSING.md` section 9).
 
 use crate::card::QuantParams;
-use crate::frame::{ACC_FULL_SCALE, GYRO_FULL_SCALE, MAX_CHANNELS};
+use crate::frame::{norm, ACC_FULL_SCALE, GYRO_FULL_SCALE, MAX_CHANNELS};
 use crate::window::{StoredFrame, Windower, HISTORY_FRAMES};
 
 /// The newest window as the model takes it: `window * channels` int8 values, time-major.
@@ -103,7 +103,6 @@ impl Quantizer {
     fn frame(&self, f: &StoredFrame) -> [i8; MAX_CHANNELS] {
         let a = f.acc.map(f64::from);
         let g = f.gyro.map(f64::from);
-        let norm = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
         let x = [a[0], a[1], a[2], norm(a), g[0], g[1], g[2], norm(g)];
         let mut out = [0i8; MAX_CHANNELS];
         let mut exact = false;

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Standard gravity, m/s^2.
-pub const STANDARD_GRAVITY: f32 = 9.806_65;
+/// Standard gravity, m/s^2 (f64, for the features).
+pub const STANDARD_GRAVITY_F64: f64 = 9.806_65;
+/// Standard gravity, m/s^2 (the same value rounded to f32).
+pub const STANDARD_GRAVITY: f32 = STANDARD_GRAVITY_F64 as f32;
 
 /// One sensor reading on the phone's sensor clock.
 ///
