@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use guardian_core::{
-    DetectorConfig, DetectorPhase, Engine, EngineStats, Event, ScoreError, Scorer, SensorSet,
+    DetectorConfig, Engine, EngineStats, Event, ScoreError, Scorer, SensorSet, WindowRecord,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -250,8 +250,35 @@ pub fn match_alarms(label: &Label, alarms: &[FallAlarm]) -> Outcome {
     }
 }
 
-/// One window of the engine's log: `[end_t_ns, band_peak_g, score|null, phase]`.
-pub type WindowRow = (i64, f32, Option<f32>, DetectorPhase);
+/// `results.jsonl` writes each window of the engine's log as a row
+/// `[end_t_ns, band_peak_g, score|null, phase]`.
+mod window_rows {
+    use guardian_core::{DetectorPhase, WindowRecord};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    type Row = (i64, f32, Option<f32>, DetectorPhase);
+
+    pub fn serialize<S: Serializer>(windows: &[WindowRecord], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            windows
+                .iter()
+                .map(|w| (w.end_t_ns, w.band_peak_g, w.score, w.phase)),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<WindowRecord>, D::Error> {
+        let rows: Vec<Row> = Deserialize::deserialize(d)?;
+        Ok(rows
+            .into_iter()
+            .map(|(end_t_ns, band_peak_g, score, phase)| WindowRecord {
+                end_t_ns,
+                band_peak_g,
+                score,
+                phase,
+            })
+            .collect())
+    }
+}
 
 /// One line of `results.jsonl`: a recording run through one model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,7 +298,8 @@ pub struct RecordingResult {
     /// Engine counters after `finish()`.
     pub stats: Option<EngineStats>,
     /// The window log.
-    pub windows: Vec<WindowRow>,
+    #[serde(with = "window_rows")]
+    pub windows: Vec<WindowRecord>,
 }
 
 impl RecordingResult {
@@ -559,7 +587,7 @@ fn sensors_name(s: SensorSet) -> &'static str {
 pub fn run_recording(
     engine: &mut Engine,
     path: &Path,
-) -> Result<(Vec<Event>, EngineStats, Vec<WindowRow>)> {
+) -> Result<(Vec<Event>, EngineStats, Vec<WindowRecord>)> {
     engine.record_windows(true);
     let input = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = RecordingReader::new(BufReader::with_capacity(1 << 16, input));
@@ -573,11 +601,7 @@ pub fn run_recording(
             Ok(())
         },
     )?;
-    let windows = engine
-        .take_window_log()
-        .into_iter()
-        .map(|w| (w.end_t_ns, w.band_peak_g, w.score, w.phase))
-        .collect();
+    let windows = engine.take_window_log();
     Ok((events, engine.stats(), windows))
 }
 
@@ -889,6 +913,25 @@ mod tests {
         close(sf.sensitivity, 0.5);
         assert_eq!(sf.per_fall_type["F02"].false_alarms, 1);
         assert!(!mm.groups.contains_key("mobifall_elderly"));
+    }
+
+    #[test]
+    fn windows_are_written_as_rows() {
+        let mut r =
+            RecordingResult::new(SensorSet::Full, label("a", "x", "WAL", None, 1.0), vec![]);
+        r.windows = vec![WindowRecord {
+            end_t_ns: 7,
+            band_peak_g: 1.5,
+            score: None,
+            phase: guardian_core::DetectorPhase::Idle,
+        }];
+        let json = serde_json::to_string(&r).expect("json");
+        assert!(
+            json.contains(r#""windows":[[7,1.5,null,"idle"]]"#),
+            "{json}"
+        );
+        let back: RecordingResult = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, r);
     }
 
     #[test]
