@@ -39,7 +39,8 @@ impl GuardianListener for AppListener {
             let mut f = self.log.lock().expect("lock");
             // One write per record, starting with a newline: a record cut short by a kill
             // cannot run into the next one (`writeln!` writes the id and the newline apart).
-            f.write_all(format!("\n{}\n", alert.alert_id).as_bytes()).expect("log");
+            f.write_all(format!("\n{}\n", alert.alert_id).as_bytes())
+                .expect("log");
             f.sync_data().expect("sync");
             self.ack
                 .lock()
