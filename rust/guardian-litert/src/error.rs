@@ -15,7 +15,7 @@ pub const HOW_TO_GET_LIBRARY: &str = "get libLiteRt.so (LiteRT 2.1.4) with `make
 #[non_exhaustive]
 pub enum RuntimeError {
     /// No `libLiteRt.so` at any of the places searched (see `LiteRtLibrary::locate`).
-    #[error("LiteRT runtime library not found (tried: {}); {HOW_TO_GET_LIBRARY}", fmt_paths(.tried))]
+    #[error("LiteRT runtime library not found (tried: {}); {HOW_TO_GET_LIBRARY}", format_paths(.tried))]
     LibraryNotFound {
         /// Every candidate that was tried, in order.
         tried: Vec<PathBuf>,
@@ -169,7 +169,8 @@ pub enum RuntimeError {
     },
 }
 
-fn fmt_paths(paths: &[PathBuf]) -> String {
+/// Paths tried, for "not found" messages: comma-separated, or `nothing`.
+pub fn format_paths(paths: &[PathBuf]) -> String {
     if paths.is_empty() {
         return "nothing".to_owned();
     }

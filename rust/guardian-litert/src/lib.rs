@@ -36,7 +36,7 @@ mod model_bytes;
 mod scorer;
 mod tflite_check;
 
-pub use error::{RuntimeError, HOW_TO_GET_LIBRARY};
+pub use error::{format_paths, RuntimeError, HOW_TO_GET_LIBRARY};
 pub use library::{
     cache_candidates, LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION,
 };

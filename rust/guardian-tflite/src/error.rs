@@ -23,7 +23,7 @@ pub const HOW_TO_GET_LIBRARY: &str = "on Android, add the TensorFlow Lite / Lite
 #[non_exhaustive]
 pub enum ClassicError {
     /// No classic library at any of the places searched (see `ClassicLibrary::locate`).
-    #[error("TensorFlow Lite C library not found (tried: {}); {HOW_TO_GET_LIBRARY}", fmt_paths(.tried))]
+    #[error("TensorFlow Lite C library not found (tried: {}); {HOW_TO_GET_LIBRARY}", guardian_litert::format_paths(.tried))]
     LibraryNotFound {
         /// Every candidate that was tried, in order.
         tried: Vec<PathBuf>,
@@ -102,17 +102,6 @@ impl ClassicError {
                 | ClassicError::UnsupportedVersion { .. }
         )
     }
-}
-
-fn fmt_paths(paths: &[PathBuf]) -> String {
-    if paths.is_empty() {
-        return "nothing".to_owned();
-    }
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn fmt_status(status: Option<i32>) -> String {
