@@ -9,7 +9,9 @@ use guardian_core::{DetectorConfig, Engine, SensorSet};
 use guardian_synth::{synthetic_day, Recording, Scenario, SensorModel};
 use serde::Serialize;
 
-use crate::bundle::{load_config, load_litert, quiet_engine, quiet_scorer, ModelBundle, Runtime};
+use crate::bundle::{
+    load_config, load_litert, quiet_engine, quiet_scorer, ModelBundle, QuietScorer, Runtime,
+};
 use crate::demo::feed;
 use crate::feed::{feed_hops, Hops};
 use crate::recording::{write_recording, RecordingReader};
@@ -21,6 +23,8 @@ const HOP_NS: i64 = 500_000_000;
 const PASSES: usize = 3;
 /// Bare invokes timed before each pass.
 const BARE_PER_PASS: usize = 7200;
+/// The model the figures are for.
+const SENSORS: SensorSet = SensorSet::Full;
 
 /// The measured figures.
 #[derive(Debug, Serialize)]
@@ -113,14 +117,64 @@ fn timed_hops(
     Ok(hops.hops)
 }
 
+/// What every measurement runs: the full model of `--model` in LiteRT, with `--config`.
+struct Setup {
+    bundle: ModelBundle,
+    config: DetectorConfig,
+    runtime: Runtime,
+}
+
+impl Setup {
+    /// A fresh engine with `--config` as given.
+    fn engine(&self) -> Result<Engine> {
+        quiet_engine(&self.bundle, &self.runtime, SENSORS, &self.config)
+    }
+
+    /// A fresh engine with `--config` and the impact trigger on or off.
+    fn engine_with_trigger(&self, impact_trigger: bool) -> Result<Engine> {
+        let config = DetectorConfig {
+            impact_trigger,
+            ..self.config.clone()
+        };
+        quiet_engine(&self.bundle, &self.runtime, SENSORS, &config)
+    }
+}
+
+/// Bare invokes of the model on a realistic window: standing still, quantized as the engine
+/// does.
+struct BareInvoke {
+    scorer: QuietScorer,
+    input: Vec<i8>,
+}
+
+impl BareInvoke {
+    fn new(scorer: QuietScorer) -> Self {
+        let q = scorer.input_quant();
+        let input = (0..scorer.input_len())
+            .map(|i| quantize(if i % 8 == 1 || i % 8 == 3 { 0.25 } else { 0.0 }, q))
+            .collect();
+        Self { scorer, input }
+    }
+
+    /// Times `n` invokes (copy in, run, read out) after 200 untimed ones; ascending, us.
+    fn time(&mut self, n: usize) -> Result<Vec<f64>> {
+        for _ in 0..200 {
+            self.scorer.invoke_raw(&self.input)?;
+        }
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            std::hint::black_box(self.scorer.invoke_raw(std::hint::black_box(&self.input))?);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times)
+    }
+}
+
 /// Measures [`PerWindow`] on an hour of walking at `hz`: a warm-up pass, then [`PASSES`] passes,
-/// each after a block of bare invokes (`bare(n)` times `n` of them). `engine(trigger)` builds a
-/// fresh engine.
-fn per_window_cost(
-    hz: f64,
-    bare: &mut impl FnMut(usize) -> Result<Vec<f64>>,
-    engine: &dyn Fn(bool) -> Result<Engine>,
-) -> Result<PerWindow> {
+/// each after a block of [`BARE_PER_PASS`] bare invokes.
+fn per_window_cost(hz: f64, bare: &mut BareInvoke, setup: &Setup) -> Result<PerWindow> {
     let mut walking = Scenario::new(3, 0).with_sensors(SensorModel {
         acc_hz: hz,
         gyro_hz: hz,
@@ -128,6 +182,7 @@ fn per_window_cost(
     });
     walking.walk(3600.0);
     let walk = walking.render();
+    let engine = |trigger| setup.engine_with_trigger(trigger);
     // Warm-up pass, which also finds where windows end: hops then end 250 ms after a window's
     // end, far from the next one, so that each hop completes exactly one window.
     let mut warm_up = engine(false)?;
@@ -142,7 +197,7 @@ fn per_window_cost(
     let (mut window, mut invoke, mut ingest) = (Vec::new(), Vec::new(), Vec::new());
     let mut hops = 0;
     for _ in 0..PASSES {
-        invoke.extend(bare(BARE_PER_PASS)?);
+        invoke.extend(bare.time(BARE_PER_PASS)?);
         hops += timed_hops(&mut engine(false)?, &walk, first_until, &mut window)?;
         timed_hops(&mut engine(true)?, &walk, first_until, &mut ingest)?;
     }
@@ -165,63 +220,21 @@ fn per_window_cost(
     })
 }
 
-/// Runs `guardian bench`.
-pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<()> {
-    let bundle = ModelBundle::load(args.model.as_deref())?;
-    let config = load_config(args.config.as_deref())?;
-    args.require_litert("bench")?;
-    let lib = load_litert(args.litert.as_deref())?;
-    let runtime = Runtime::LiteRt(lib.clone());
-    let sensors = SensorSet::Full;
-
-    // 1. Bare invoke on a realistic window (standing still, quantized like the engine does).
-    let mut scorer = quiet_scorer(&bundle, &lib, sensors)?;
-    let q = scorer.input_quant();
-    let mut input = vec![0i8; scorer.input_len()];
-    for (i, v) in input.iter_mut().enumerate() {
-        let x = if i % 8 == 1 || i % 8 == 3 { 0.25 } else { 0.0 };
-        *v = quantize(x, q);
-    }
-    let mut bare = |n: usize| -> Result<Vec<f64>> {
-        for _ in 0..200 {
-            scorer.invoke_raw(&input)?;
-        }
-        let mut times = Vec::with_capacity(n);
-        for _ in 0..n {
-            let t = Instant::now();
-            std::hint::black_box(scorer.invoke_raw(std::hint::black_box(&input))?);
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        times.sort_by(f64::total_cmp);
-        Ok(times)
-    };
-    let times = bare(invokes)?;
-    let invoke_us_median = median(&times);
-    let invoke_us_mean = times.iter().sum::<f64>() / times.len() as f64;
-
-    // 2. Full per-window cost: the model on every window of an hour of walking, at 100 Hz (the
-    //    headline, what the SDK asks phones for) and at the model's own 50 Hz.
-    let mut per_window = Vec::new();
-    for hz in [100.0, 50.0] {
-        per_window.push(per_window_cost(hz, &mut bare, &|trigger| {
-            let cfg = DetectorConfig {
-                impact_trigger: trigger,
-                ..config.clone()
-            };
-            quiet_engine(&bundle, &runtime, sensors, &cfg)
-        })?);
-    }
-
-    // 3. Engine throughput with the trigger on: a synthetic day (or `hours` of it).
-    let day = synthetic_day(42, 4).render();
+/// Engine throughput with the trigger on: `day` fed as a phone would. Returns the wall time
+/// scaled to `hours` of input (s) and the model runs over the day.
+fn engine_throughput(setup: &Setup, day: &Recording, hours: f64) -> Result<(f64, u64)> {
     let day_hours = day.duration_s() / 3600.0;
-    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
+    let mut engine = setup.engine()?;
     let t = Instant::now();
-    feed(&mut engine, &day, |_| {})?;
+    feed(&mut engine, day, |_| {})?;
     let engine_s = t.elapsed().as_secs_f64() * hours / day_hours;
-    let engine_model_runs = engine.stats().detector.scored;
+    Ok((engine_s, engine.stats().detector.scored))
+}
 
-    // 4. Replay from a CSV file, parsing included.
+/// Replays the first `hours / 12` (0.1 to 2) hours of `day` from a CSV file, parsing included.
+/// Returns the recording time replayed and the wall time, s.
+fn replay_throughput(setup: &Setup, day: &Recording, hours: f64) -> Result<(f64, f64)> {
+    let day_hours = day.duration_s() / 3600.0;
     let replay_hours = (hours / 12.0).clamp(0.1, 2.0);
     let n = (day.acc.len() as f64 * replay_hours / day_hours) as usize;
     let cut = day.acc.get(n).map_or(i64::MAX, |s| s.t_ns);
@@ -231,14 +244,47 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
         write_recording(&mut out, &day.acc[..n], &day.gyro[..gyro_n])?;
     }
-    let mut engine = quiet_engine(&bundle, &runtime, sensors, &config)?;
+    let mut engine = setup.engine()?;
     let t = Instant::now();
     let file = std::fs::File::open(&path)?;
     let mut reader = RecordingReader::new(BufReader::with_capacity(1 << 20, file));
     crate::replay::stream(&mut reader, &mut engine, |_| {}, |_| Ok(()))?;
     let replay_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(&path).ok();
-    let replay_rec_s = crate::grid_seconds(engine.stats().frames);
+    Ok((crate::grid_seconds(engine.stats().frames), replay_s))
+}
+
+/// Runs `guardian bench`.
+pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<()> {
+    let bundle = ModelBundle::load(args.model.as_deref())?;
+    let config = load_config(args.config.as_deref())?;
+    args.require_litert("bench")?;
+    let lib = load_litert(args.litert.as_deref())?;
+    let mut bare = BareInvoke::new(quiet_scorer(&bundle, &lib, SENSORS)?);
+    let setup = Setup {
+        bundle,
+        config,
+        runtime: Runtime::LiteRt(lib),
+    };
+
+    // 1. Bare invoke.
+    let times = bare.time(invokes)?;
+    let invoke_us_median = median(&times);
+    let invoke_us_mean = times.iter().sum::<f64>() / times.len() as f64;
+
+    // 2. Full per-window cost: the model on every window of an hour of walking, at 100 Hz (the
+    //    headline, what the SDK asks phones for) and at the model's own 50 Hz.
+    let per_window = [100.0, 50.0]
+        .into_iter()
+        .map(|hz| per_window_cost(hz, &mut bare, &setup))
+        .collect::<Result<Vec<_>>>()?;
+
+    // 3. Engine throughput with the trigger on: a synthetic day (or `hours` of it).
+    let day = synthetic_day(42, 4).render();
+    let (engine_s, engine_model_runs) = engine_throughput(&setup, &day, hours)?;
+
+    // 4. Replay from a CSV file, parsing included.
+    let (replay_rec_s, replay_s) = replay_throughput(&setup, &day, hours)?;
 
     let report = BenchReport {
         invoke_us_median,
@@ -252,66 +298,74 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
         replay_hours: replay_rec_s / 3600.0,
         replay_s,
         replay_x_real_time: replay_rec_s / replay_s,
-        fully_accelerated: scorer.fully_accelerated(),
+        fully_accelerated: bare.scorer.fully_accelerated(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{:<52} {:>14}", "measure", "value");
-        println!(
-            "{:<52} {:>11.1} us",
-            "bare LiteRT invoke (median)", report.invoke_us_median
-        );
-        println!(
-            "{:<52} {:>11.1} us",
-            "bare LiteRT invoke (mean)", report.invoke_us_mean
-        );
-        for w in &report.per_window {
-            println!(
-                "{:<52} {:>11.1} us",
-                format!("full per-window cost, {:.0} Hz input (median)", w.input_hz),
-                w.window_us_median
-            );
-            println!(
-                "{:<52} {:>11.1} us",
-                "  bare invoke in the same passes (median)", w.invoke_us_median
-            );
-            println!(
-                "{:<52} {:>14.2}",
-                "  per-window / bare invoke (medians)", w.window_to_invoke_ratio
-            );
-            println!(
-                "{:<52} {:>14.2}",
-                "  per-window / bare invoke (means)", w.window_to_invoke_ratio_of_means
-            );
-            println!(
-                "{:<52} {:>11.1} us",
-                "  of which ingest alone (trigger on; median)", w.ingest_us_median
-            );
-        }
-        println!(
-            "{:<52} {:>12.3} s",
-            format!("engine, {hours:.0} h of 100 Hz acc+gyro, trigger on"),
-            report.engine_s
-        );
-        println!(
-            "{:<52} {:>14}",
-            "  model runs in the synthetic day", report.engine_model_runs
-        );
-        println!(
-            "{:<52} {:>12.0} x",
-            format!(
-                "replay incl. CSV parsing ({:.1} h file)",
-                report.replay_hours
-            ),
-            report.replay_x_real_time
-        );
-        println!(
-            "{:<52} {:>14}",
-            "XNNPACK fully accelerated", report.fully_accelerated
-        );
+        print_table(&report);
     }
     Ok(())
+}
+
+/// Prints `report` as the README's table.
+fn print_table(report: &BenchReport) {
+    println!("{:<52} {:>14}", "measure", "value");
+    println!(
+        "{:<52} {:>11.1} us",
+        "bare LiteRT invoke (median)", report.invoke_us_median
+    );
+    println!(
+        "{:<52} {:>11.1} us",
+        "bare LiteRT invoke (mean)", report.invoke_us_mean
+    );
+    for w in &report.per_window {
+        println!(
+            "{:<52} {:>11.1} us",
+            format!("full per-window cost, {:.0} Hz input (median)", w.input_hz),
+            w.window_us_median
+        );
+        println!(
+            "{:<52} {:>11.1} us",
+            "  bare invoke in the same passes (median)", w.invoke_us_median
+        );
+        println!(
+            "{:<52} {:>14.2}",
+            "  per-window / bare invoke (medians)", w.window_to_invoke_ratio
+        );
+        println!(
+            "{:<52} {:>14.2}",
+            "  per-window / bare invoke (means)", w.window_to_invoke_ratio_of_means
+        );
+        println!(
+            "{:<52} {:>11.1} us",
+            "  of which ingest alone (trigger on; median)", w.ingest_us_median
+        );
+    }
+    println!(
+        "{:<52} {:>12.3} s",
+        format!(
+            "engine, {:.0} h of 100 Hz acc+gyro, trigger on",
+            report.engine_hours
+        ),
+        report.engine_s
+    );
+    println!(
+        "{:<52} {:>14}",
+        "  model runs in the synthetic day", report.engine_model_runs
+    );
+    println!(
+        "{:<52} {:>12.0} x",
+        format!(
+            "replay incl. CSV parsing ({:.1} h file)",
+            report.replay_hours
+        ),
+        report.replay_x_real_time
+    );
+    println!(
+        "{:<52} {:>14}",
+        "XNNPACK fully accelerated", report.fully_accelerated
+    );
 }
 
 /// Median of sorted values.
