@@ -1,7 +1,8 @@
 //! `guardian demo`: a synthetic day through the shipped model, compared with the truth.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -65,7 +66,7 @@ pub struct Comparison {
     pub detections: Vec<Detection>,
 }
 
-/// Feeds a recording to an engine the way a phone would: interleaved batches of [`BATCH_NS`] in
+/// Feeds a recording to an engine the way a phone would: interleaved batches of `BATCH_NS` in
 /// time order, through the one feeder ([`crate::feed::feed`]).
 pub fn feed(engine: &mut Engine, rec: &Recording, mut on_event: impl FnMut(Event)) -> Result<()> {
     crate::feed::feed(engine, &mut Hops::from_start(rec, BATCH_NS), |e| {
@@ -142,6 +143,25 @@ pub fn compare(rec: &Recording, events: &[Event]) -> Comparison {
     }
 }
 
+/// Creates the file `--write` names, before the day is generated, so that a bad path fails at
+/// once.
+fn create_output(write: Option<&Path>) -> Result<Option<(&Path, BufWriter<File>)>> {
+    write
+        .map(|path| {
+            File::create(path)
+                .map(|f| (path, BufWriter::new(f)))
+                .with_context(|| format!("cannot create {}", path.display()))
+        })
+        .transpose()
+}
+
+/// Writes `rec` as a recording to `out`, the file at `path`.
+fn write_day(path: &Path, mut out: BufWriter<File>, rec: &Recording) -> Result<()> {
+    crate::recording::write_recording(&mut out, &rec.acc, &rec.gyro)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Runs `guardian demo`.
 pub fn run(
     args: &EngineArgs,
@@ -155,14 +175,7 @@ pub fn run(
         falls <= MAX_DAY_FALLS,
         "--falls must be at most {MAX_DAY_FALLS} (the synthetic day has room for no more), got {falls}"
     );
-    // Created before the day is generated, so a bad path fails at once.
-    let out = write
-        .map(|path| {
-            std::fs::File::create(path)
-                .map(|f| (path, std::io::BufWriter::new(f)))
-                .with_context(|| format!("cannot create {}", path.display()))
-        })
-        .transpose()?;
+    let out = create_output(write)?;
     let bundle = ModelBundle::load(args.model.as_deref())?;
     let config = load_config(args.config.as_deref())?;
     let runtime = load_runtime(args)?;
@@ -170,10 +183,8 @@ pub fn run(
     let t0 = Instant::now();
     let rec = synthetic_day(seed, falls).render();
     let gen_s = t0.elapsed().as_secs_f64();
-    if let Some((path, mut out)) = out {
-        crate::recording::write_recording(&mut out, &rec.acc, &rec.gyro)
-            .and_then(|()| out.flush())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some((path, out)) = out {
+        write_day(path, out, &rec)?;
     }
     let mut events = Vec::new();
     let t1 = Instant::now();
@@ -201,6 +212,12 @@ pub fn run(
         stats.detector.triggered,
         stats.detector.scored
     );
+    print_comparison(&cmp);
+    Ok(())
+}
+
+/// Prints the per-activity table, every detection and the totals.
+fn print_comparison(cmp: &Comparison) {
     println!();
     println!(
         "{:<18} {:>6} {:>10} {:>9} {:>13}",
@@ -239,5 +256,4 @@ pub fn run(
         "Falls detected: {}/{}; false alarms: {} ({:.2} per hour)",
         cmp.falls_detected, cmp.falls, cmp.false_alarms, cmp.false_alarms_per_hour
     );
-    Ok(())
 }
