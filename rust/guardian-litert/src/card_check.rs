@@ -8,6 +8,7 @@
 use guardian_core::{ModelSpec, QuantParams, TensorSpec};
 
 use crate::error::RuntimeError;
+use crate::ffi::{element_type_name, ELEMENT_TYPE_INT8};
 use crate::model_bytes::check_tflite_model;
 
 /// Relative tolerance when comparing the model's quantization scales with the card's.
@@ -15,10 +16,6 @@ pub const SCALE_RELATIVE_TOLERANCE: f32 = 1e-6;
 
 /// The output shape of every Guardian model: one score.
 pub const OUTPUT_SHAPE: [usize; 2] = [1, 1];
-
-/// `kLiteRtElementTypeInt8`, equal to the classic API's `kTfLiteInt8`: the only element type
-/// Guardian's models use.
-pub const ELEMENT_TYPE_INT8: i32 = 9;
 
 /// What the card says the model must look like, from one [`ModelSpec`] and the card's
 /// `window_frames`, checked for consistency ([`ExpectedModel::from_spec`]).
@@ -179,32 +176,6 @@ pub fn check_tensor(
         scale,
         zero_point: quant.zero_point,
     })
-}
-
-/// The name of an element type (`LiteRtElementType` / `TfLiteType` numbering).
-pub fn element_type_name(t: i32) -> &'static str {
-    match t {
-        0 => "none",
-        1 => "float32",
-        2 => "int32",
-        3 => "uint8",
-        4 => "int64",
-        5 => "string",
-        6 => "bool",
-        7 => "int16",
-        8 => "complex64",
-        9 => "int8",
-        10 => "float16",
-        11 => "float64",
-        12 => "complex128",
-        13 => "uint64",
-        16 => "uint32",
-        17 => "uint16",
-        18 => "int4",
-        19 => "bfloat16",
-        20 => "int2",
-        _ => "unknown",
-    }
 }
 
 /// Lower-case hex SHA-256 of `bytes`, as a model card's `sha256` states it.

@@ -43,6 +43,46 @@ pub(crate) const MAX_RANK: usize = 8;
 /// (`LrtGetCpuOptionsIdentifier()` returns `"xnnpack"`; later versions renamed it).
 pub(crate) const CPU_OPTIONS_IDENTIFIER: &std::ffi::CStr = c"xnnpack";
 
+/// `kLiteRtElementTypeInt8`, equal to the classic API's `kTfLiteInt8`: the only element type
+/// Guardian's models use.
+pub const ELEMENT_TYPE_INT8: i32 = 9;
+
+/// The name of an element type (`LiteRtElementType` / `TfLiteType` numbering).
+pub fn element_type_name(t: i32) -> &'static str {
+    match t {
+        0 => "none",
+        1 => "float32",
+        2 => "int32",
+        3 => "uint8",
+        4 => "int64",
+        5 => "string",
+        6 => "bool",
+        7 => "int16",
+        8 => "complex64",
+        9 => "int8",
+        10 => "float16",
+        11 => "float64",
+        12 => "complex128",
+        13 => "uint64",
+        16 => "uint32",
+        17 => "uint16",
+        18 => "int4",
+        19 => "bfloat16",
+        20 => "int2",
+        _ => "unknown",
+    }
+}
+
+/// The name of a `LiteRtQuantizationTypeId` other than per-tensor (`1`), for messages.
+pub(crate) fn quantization_type_name(q_type: c_int) -> &'static str {
+    match q_type {
+        0 => "no quantization",
+        2 => "per-channel quantization",
+        3 => "block-wise quantization",
+        _ => "unknown quantization",
+    }
+}
+
 /// `LiteRtLayout`: `unsigned rank : 7; bool has_strides : 1; int32_t dimensions[8];
 /// uint32_t strides[8];` (68 bytes, `dimensions` at offset 4).
 #[repr(C)]

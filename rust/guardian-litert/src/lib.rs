@@ -45,10 +45,11 @@ pub use scorer::{LiteRtScorer, ScorerOptions};
 
 // Shared with the classic TensorFlow Lite backend (`guardian-tflite`), so that both backends
 // check a model against its card in one way: the card-spec, checksum, flatbuffer and tensor
-// checks, the aligned model bytes a runtime reads in place, and the C++ exception guard.
+// checks, the aligned model bytes a runtime reads in place, the C++ exception guard, and the
+// element-type numbering both C APIs share.
 pub use card_check::{
-    check_model_bytes, check_tensor, element_type_name, sha256_hex, ExpectedModel, FoundQuant,
-    ELEMENT_TYPE_INT8, OUTPUT_SHAPE, SCALE_RELATIVE_TOLERANCE,
+    check_model_bytes, check_tensor, sha256_hex, ExpectedModel, FoundQuant, OUTPUT_SHAPE,
+    SCALE_RELATIVE_TOLERANCE,
 };
-pub use ffi::guard;
+pub use ffi::{element_type_name, guard, ELEMENT_TYPE_INT8};
 pub use model_bytes::AlignedBytes;

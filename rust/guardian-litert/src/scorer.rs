@@ -533,12 +533,7 @@ unsafe fn validate_tensor(
             return Err(corrupt(st, "quantization type"));
         }
         if q_type != ffi::QUANTIZATION_PER_TENSOR {
-            return Ok(FoundQuant::Other(match q_type {
-                0 => "no quantization",
-                2 => "per-channel quantization",
-                3 => "block-wise quantization",
-                _ => "unknown quantization",
-            }));
+            return Ok(FoundQuant::Other(ffi::quantization_type_name(q_type)));
         }
         let mut q = ffi::QuantizationPerTensor::default();
         // SAFETY: as above.
