@@ -160,6 +160,13 @@ pub struct DetectorSettings {
     /// Calm after the impact: std of |a| at most this, g.
     #[uniffi(default)]
     pub calm_std_g: Option<f32>,
+    /// Put back, not fallen: the phone left its upright carrying axis before the impact and
+    /// is back within this angle after it, degrees; 0 turns the rule off.
+    #[uniffi(default)]
+    pub carry_return_deg: Option<f32>,
+    /// Time constant of the carrying orientation's running average, s.
+    #[uniffi(default)]
+    pub carry_time_constant_s: Option<f32>,
     /// Time the user has to answer an alert, ms.
     #[uniffi(default)]
     pub cancel_window_ms: Option<u32>,
@@ -187,6 +194,8 @@ impl DetectorSettings {
             still_std_g,
             orientation_change_deg,
             calm_std_g,
+            carry_return_deg,
+            carry_time_constant_s,
             cancel_window_ms,
             cooldown_ms
         );

@@ -1515,6 +1515,15 @@ public struct DetectorSettings: Equatable, Hashable {
      */
     public var calmStdG: Float?
     /**
+     * Put back, not fallen: the phone left its upright carrying axis before the impact and
+     * is back within this angle after it, degrees; 0 turns the rule off.
+     */
+    public var carryReturnDeg: Float?
+    /**
+     * Time constant of the carrying orientation's running average, s.
+     */
+    public var carryTimeConstantS: Float?
+    /**
      * Time the user has to answer an alert, ms.
      */
     public var cancelWindowMs: UInt32?
@@ -1554,6 +1563,13 @@ public struct DetectorSettings: Equatable, Hashable {
          * Calm after the impact: std of |a| at most this, g.
          */calmStdG: Float? = nil, 
         /**
+         * Put back, not fallen: the phone left its upright carrying axis before the impact and
+         * is back within this angle after it, degrees; 0 turns the rule off.
+         */carryReturnDeg: Float? = nil, 
+        /**
+         * Time constant of the carrying orientation's running average, s.
+         */carryTimeConstantS: Float? = nil, 
+        /**
          * Time the user has to answer an alert, ms.
          */cancelWindowMs: UInt32? = nil, 
         /**
@@ -1568,6 +1584,8 @@ public struct DetectorSettings: Equatable, Hashable {
         self.stillStdG = stillStdG
         self.orientationChangeDeg = orientationChangeDeg
         self.calmStdG = calmStdG
+        self.carryReturnDeg = carryReturnDeg
+        self.carryTimeConstantS = carryTimeConstantS
         self.cancelWindowMs = cancelWindowMs
         self.cooldownMs = cooldownMs
     }
@@ -1597,6 +1615,8 @@ public struct FfiConverterTypeDetectorSettings: FfiConverterRustBuffer {
                 stillStdG: FfiConverterOptionFloat.read(from: &buf), 
                 orientationChangeDeg: FfiConverterOptionFloat.read(from: &buf), 
                 calmStdG: FfiConverterOptionFloat.read(from: &buf), 
+                carryReturnDeg: FfiConverterOptionFloat.read(from: &buf), 
+                carryTimeConstantS: FfiConverterOptionFloat.read(from: &buf), 
                 cancelWindowMs: FfiConverterOptionUInt32.read(from: &buf), 
                 cooldownMs: FfiConverterOptionUInt32.read(from: &buf)
         )
@@ -1612,6 +1632,8 @@ public struct FfiConverterTypeDetectorSettings: FfiConverterRustBuffer {
         FfiConverterOptionFloat.write(value.stillStdG, into: &buf)
         FfiConverterOptionFloat.write(value.orientationChangeDeg, into: &buf)
         FfiConverterOptionFloat.write(value.calmStdG, into: &buf)
+        FfiConverterOptionFloat.write(value.carryReturnDeg, into: &buf)
+        FfiConverterOptionFloat.write(value.carryTimeConstantS, into: &buf)
         FfiConverterOptionUInt32.write(value.cancelWindowMs, into: &buf)
         FfiConverterOptionUInt32.write(value.cooldownMs, into: &buf)
     }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::card::{ModelCard, SensorSet};
+use crate::carry::{axis_cos, CarryOrientation};
 use crate::frame::norm;
 use crate::resampler::GRID_PERIOD_NS;
 use crate::sample::{Sensor, STANDARD_GRAVITY};
@@ -37,6 +38,15 @@ pub struct DetectorConfig {
     /// the check is at most this, in g: someone who runs on, or stops and stands, after a jolt
     /// is not lying after a fall.
     pub calm_std_g: f32,
+    /// Put back, not fallen: the check fails when the phone's gravity axis was outside this
+    /// angle of the axis it is carried in before the impact (2 s to 1 s before) and is back
+    /// within it during the check (sign ignored: a phone turned end over end or face in/out
+    /// keeps its axis), while that carrying axis is upright (at least
+    /// [`CARRY_UPRIGHT_MIN_TILT_DEG`] from lying flat), degrees. 0 turns the rule off.
+    pub carry_return_deg: f32,
+    /// Time constant of the carrying orientation's running average, s (after its first
+    /// second, which sets it).
+    pub carry_time_constant_s: f32,
     /// The user can cancel a raised alert for this long, ms; then it escalates.
     pub cancel_window_ms: u32,
     /// No new detection for this long after an alert ends, ms.
@@ -55,6 +65,8 @@ impl Default for DetectorConfig {
             still_std_g: 0.15,
             orientation_change_deg: 40.0,
             calm_std_g: 0.35,
+            carry_return_deg: 30.0,
+            carry_time_constant_s: 120.0,
             cancel_window_ms: 30_000,
             cooldown_ms: 10_000,
         }
@@ -197,6 +209,11 @@ pub mod limits {
     /// Orientation change: an angle, well below a half turn.
     pub const ORIENTATION_CHANGE_DEG: Limit =
         Limit::closed("orientation_change_deg", 10.0, 120.0, "degrees");
+    /// Put-back angle: 0 (off) to well below the 90 degrees between standing and lying.
+    pub const CARRY_RETURN_DEG: Limit = Limit::closed("carry_return_deg", 0.0, 45.0, "degrees");
+    /// Carrying average: from a few seconds to an hour.
+    pub const CARRY_TIME_CONSTANT_S: Limit =
+        Limit::closed("carry_time_constant_s", 10.0, 3_600.0, "s");
     /// Time to answer an alert before it escalates.
     pub const CANCEL_WINDOW_MS: Limit = Limit::closed("cancel_window_ms", 5_000.0, 300_000.0, "ms");
     /// Quiet time after an alert.
@@ -239,6 +256,11 @@ impl DetectorConfig {
             self.orientation_change_deg.into(),
             self.orientation_change_deg,
         )?;
+        CARRY_RETURN_DEG.check(self.carry_return_deg.into(), self.carry_return_deg)?;
+        CARRY_TIME_CONSTANT_S.check(
+            self.carry_time_constant_s.into(),
+            self.carry_time_constant_s,
+        )?;
         CANCEL_WINDOW_MS.check(self.cancel_window_ms.into(), self.cancel_window_ms)?;
         COOLDOWN_MS.check(self.cooldown_ms.into(), self.cooldown_ms)?;
         let frames = |ms: u32| i64::from(ms) * 1_000_000 / GRID_PERIOD_NS;
@@ -253,6 +275,9 @@ impl DetectorConfig {
             still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
             calm_std_ms2: self.calm_std_g * STANDARD_GRAVITY,
             orientation_cos: self.orientation_change_deg.to_radians().cos(),
+            carry_return_cos: (self.carry_return_deg > 0.0)
+                .then(|| self.carry_return_deg.to_radians().cos()),
+            carry_tau_frames: f64::from(self.carry_time_constant_s) * 1e9 / GRID_PERIOD_NS as f64,
             cancel_ns: i64::from(self.cancel_window_ms) * 1_000_000,
             cooldown_ns: i64::from(self.cooldown_ms) * 1_000_000,
         })
@@ -262,6 +287,11 @@ impl DetectorConfig {
 /// The orientation reference before an impact spans this many frames before it to half as
 /// many (2 s to 1 s).
 pub const PRE_IMPACT_REF_FRAMES: i64 = 100;
+
+/// The carrying axis counts as upright (a phone in the pocket of someone standing or walking)
+/// when it is at least this far from the device's z axis (a phone lying flat, as on a table),
+/// degrees. Someone lying after a fall often leaves the phone flat, like a table does.
+pub const CARRY_UPRIGHT_MIN_TILT_DEG: f32 = 45.0;
 
 /// A configuration with the card's defaults filled in and times converted to frames.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,6 +306,9 @@ pub(crate) struct Resolved {
     pub still_std_ms2: f32,
     pub calm_std_ms2: f32,
     pub orientation_cos: f32,
+    /// cos of `carry_return_deg`; None when the rule is off.
+    pub carry_return_cos: Option<f32>,
+    pub carry_tau_frames: f64,
     pub cancel_ns: i64,
     pub cooldown_ns: i64,
 }
@@ -372,6 +405,8 @@ struct Candidate {
     score: f32,
     peak: f32,
     pre_mean: Option<[f32; 3]>,
+    /// The carrying orientation when the candidate started (m/s^2), if known.
+    carry: Option<[f32; 3]>,
     n: u32,
     sum_norm: f64,
     sum_norm2: f64,
@@ -401,12 +436,14 @@ pub(crate) struct Detector {
     cfg: Resolved,
     state: State,
     last_checked_impact_k: Option<i64>,
+    carry: CarryOrientation,
     counters: DetectorCounters,
 }
 
 impl Detector {
     pub fn new(cfg: Resolved) -> Self {
         Self {
+            carry: CarryOrientation::new(cfg.carry_tau_frames),
             cfg,
             state: State::Idle,
             last_checked_impact_k: None,
@@ -499,6 +536,7 @@ impl Detector {
             score,
             peak,
             pre_mean,
+            carry: self.carry.get(),
             n: 0,
             sum_norm: 0.0,
             sum_norm2: 0.0,
@@ -533,6 +571,7 @@ impl Detector {
     /// A new frame was stored (after `on_window` for the same frame, if any). Advances the
     /// post-impact check and the timers; pushes events.
     pub fn on_frame(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
+        self.carry.update(f.acc);
         if let State::Confirming(c) = self.state {
             let (from, to) = self.check_range(c.impact_k);
             if f.k >= from && f.k < to {
@@ -583,7 +622,7 @@ impl Detector {
                 turned && std <= self.cfg.calm_std_ms2
             }
             None => still,
-        };
+        } && !self.put_back(&c, post_mean);
         if passed {
             self.counters.alerts += 1;
             let impact_t_ns = c.impact_k * GRID_PERIOD_NS;
@@ -601,6 +640,19 @@ impl Detector {
             self.counters.rejected_post_check += 1;
             self.state = State::Idle;
         }
+    }
+
+    /// Whether the phone left the upright orientation it is carried in before the impact and
+    /// returned to it after: put back into the pocket, not fallen with its wearer.
+    fn put_back(&self, c: &Candidate, post_mean: [f32; 3]) -> bool {
+        let (Some(cos_in), Some(carry), Some(pre)) =
+            (self.cfg.carry_return_cos, c.carry, c.pre_mean)
+        else {
+            return false;
+        };
+        let upright =
+            axis_cos(carry, [0.0, 0.0, 1.0]) <= CARRY_UPRIGHT_MIN_TILT_DEG.to_radians().cos();
+        upright && axis_cos(carry, pre) < cos_in && axis_cos(carry, post_mean) >= cos_in
     }
 
     /// Advances the alert and cooldown timers to `now_ns` (sensor clock).
@@ -783,6 +835,63 @@ mod tests {
         assert_eq!(d.counters().rejected_post_check, 1);
     }
 
+    /// Phone in the pocket upside down (gravity along -y), out in the hand (at the ear, x),
+    /// jolted at `IMPACT`, then `after` and still.
+    fn call_then(after: [f32; 3]) -> impl Fn(i64) -> [f32; 3] {
+        move |k| match k {
+            k if k < IMPACT - 300 => [0.0, -9.81, 0.0],
+            k if k < IMPACT => [-8.5, 4.9, 0.0],
+            IMPACT => [0.0, 29.4, 0.0],
+            _ => after,
+        }
+    }
+
+    fn alerts(cfg: DetectorConfig, acc: impl Fn(i64) -> [f32; 3]) -> u64 {
+        let (_, d) = drive(cfg, 0..1300, acc, 0.9, |_, _, _| {});
+        assert_eq!(d.counters().candidates, 1);
+        d.counters().alerts
+    }
+
+    #[test]
+    fn a_phone_put_back_where_it_is_carried_raises_no_alert() {
+        // Back in the pocket, the right way up or turned end over end: same axis.
+        for back in [[0.0, -9.81, 0.0], UP, [1.5, 9.6, 1.0]] {
+            assert_eq!(
+                alerts(DetectorConfig::default(), call_then(back)),
+                0,
+                "{back:?}"
+            );
+        }
+        // The rule off: the same jolt and turn is a fall.
+        let off = DetectorConfig {
+            carry_return_deg: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(alerts(off, call_then(UP)), 1);
+        // Out of the hand onto the floor, flat: a fall as before.
+        assert_eq!(alerts(DetectorConfig::default(), call_then(FLAT)), 1);
+    }
+
+    #[test]
+    fn the_put_back_rule_needs_the_phone_out_before_and_carried_upright() {
+        // Carried upright and still there just before the impact: ends upright, turned end
+        // over end (a backward fall with the legs up) is a fall.
+        let flipped = |k: i64| match k {
+            k if k < IMPACT => [0.0, -9.81, 0.0],
+            IMPACT => [0.0, 29.4, 0.0],
+            _ => [-3.5, 9.1, 0.0],
+        };
+        assert_eq!(alerts(DetectorConfig::default(), flipped), 1);
+        // Carried flat (a phone on a table), picked up, then flat again: the rule does not apply.
+        let table = |k: i64| match k {
+            k if k < IMPACT - 300 => FLAT,
+            k if k < IMPACT => UP,
+            IMPACT => [0.0, 29.4, 0.0],
+            _ => FLAT,
+        };
+        assert_eq!(alerts(DetectorConfig::default(), table), 1);
+    }
+
     #[test]
     fn an_uncancelled_alert_escalates_then_cools_down() {
         let (events, d) = drive(
@@ -918,6 +1027,18 @@ mod tests {
                 "400.0",
             ),
             (
+                r#"{"carry_return_deg": 90}"#,
+                "carry_return_deg",
+                "[0, 45] degrees",
+                "90.0",
+            ),
+            (
+                r#"{"carry_time_constant_s": 0}"#,
+                "carry_time_constant_s",
+                "[10, 3600] s",
+                "0.0",
+            ),
+            (
                 r#"{"cancel_window_ms": 0}"#,
                 "cancel_window_ms",
                 "[5000, 300000] ms",
@@ -990,6 +1111,7 @@ mod tests {
         }
         let ends = r#"{"hop_frames": 40, "trigger_g": 3, "threshold": 0.99609375,
             "still_std_g": 0.05, "calm_std_g": 1, "orientation_change_deg": 120,
+            "carry_return_deg": 45, "carry_time_constant_s": 3600,
             "cancel_window_ms": 5000, "cooldown_ms": 0, "post_impact_delay_ms": 5000,
             "post_impact_len_ms": 5000}"#;
         let cfg = DetectorConfig::from_json(ends).expect("json");
@@ -1025,6 +1147,8 @@ mod tests {
             limits::STILL_STD_G,
             limits::CALM_STD_G,
             limits::ORIENTATION_CHANGE_DEG,
+            limits::CARRY_RETURN_DEG,
+            limits::CARRY_TIME_CONSTANT_S,
             limits::CANCEL_WINDOW_MS,
             limits::COOLDOWN_MS,
         ] {

@@ -6,6 +6,7 @@
 //! `docs/PREPROCESSING.md` exactly.
 
 pub mod card;
+mod carry;
 pub mod detector;
 pub mod engine;
 pub mod frame;

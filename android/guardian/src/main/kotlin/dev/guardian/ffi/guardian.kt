@@ -2533,6 +2533,17 @@ data class DetectorSettings (
     var `calmStdG`: kotlin.Float? = null 
     , 
     /**
+     * Put back, not fallen: the phone left its upright carrying axis before the impact and
+     * is back within this angle after it, degrees; 0 turns the rule off.
+     */
+    var `carryReturnDeg`: kotlin.Float? = null 
+    , 
+    /**
+     * Time constant of the carrying orientation's running average, s.
+     */
+    var `carryTimeConstantS`: kotlin.Float? = null 
+    , 
+    /**
      * Time the user has to answer an alert, ms.
      */
     var `cancelWindowMs`: kotlin.UInt? = null 
@@ -2566,6 +2577,8 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
         )
@@ -2581,6 +2594,8 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.allocationSize(value.`stillStdG`) +
             FfiConverterOptionalFloat.allocationSize(value.`orientationChangeDeg`) +
             FfiConverterOptionalFloat.allocationSize(value.`calmStdG`) +
+            FfiConverterOptionalFloat.allocationSize(value.`carryReturnDeg`) +
+            FfiConverterOptionalFloat.allocationSize(value.`carryTimeConstantS`) +
             FfiConverterOptionalUInt.allocationSize(value.`cancelWindowMs`) +
             FfiConverterOptionalUInt.allocationSize(value.`cooldownMs`)
     )
@@ -2595,6 +2610,8 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.write(value.`stillStdG`, buf)
             FfiConverterOptionalFloat.write(value.`orientationChangeDeg`, buf)
             FfiConverterOptionalFloat.write(value.`calmStdG`, buf)
+            FfiConverterOptionalFloat.write(value.`carryReturnDeg`, buf)
+            FfiConverterOptionalFloat.write(value.`carryTimeConstantS`, buf)
             FfiConverterOptionalUInt.write(value.`cancelWindowMs`, buf)
             FfiConverterOptionalUInt.write(value.`cooldownMs`, buf)
     }
