@@ -78,7 +78,7 @@ mod tests {
         for _ in 0..500 {
             c.update([-8.5, 4.7, 0.4]);
         }
-        let g = c.get().unwrap();
+        let g = c.get().expect("warmed up");
         assert!(axis_cos(g, [0.0, -9.8, 0.0]) > 0.99, "{g:?}");
     }
 
