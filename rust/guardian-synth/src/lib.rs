@@ -1,17 +1,20 @@
 //! Synthetic phone movement with known truth.
 //!
 //! A [`Scenario`] is a chain of activities of a person with a phone in a trouser pocket (or on a
-//! table). Rendering it simulates the phone's orientation and the body's linear acceleration,
-//! then samples an Android-convention accelerometer (m/s^2, gravity included, clipped at the
+//! table, or in the hand during a phone call: [`Scenario::phone_call`], [`phone_call_trial`]).
+//! Rendering it simulates the phone's orientation and the body's linear acceleration, then
+//! samples an Android-convention accelerometer (m/s^2, gravity included, clipped at the
 //! sensor's range) and gyroscope (rad/s) at jittery irregular timestamps. Everything is
 //! deterministic for a seed.
 
+mod phone;
 mod rng;
 mod rotation;
 
 use guardian_core::{Sample, STANDARD_GRAVITY as G};
 use serde::{Deserialize, Serialize};
 
+use phone::{Call, CallPath};
 pub use rng::SplitMix64;
 use rotation::{Mat3, Vec3};
 
@@ -43,6 +46,14 @@ pub enum Activity {
     PhoneOnTable,
     /// Picking the phone up and putting it in the pocket.
     PhonePickedUp,
+    /// Taking the phone out of the pocket (jostled, pulled out with a tug, screen turned up)
+    /// and raising it to the ear: 1.5-2.5 s, peaks of about 1.5-3 g.
+    PhoneTakenOut,
+    /// Holding the phone still at the ear (talking).
+    PhoneAtEar,
+    /// Lowering the phone and pushing it back into the pocket: 1.5-2.5 s, a jolt of 2.2-4.1 g
+    /// and smaller ones, then still in the pocket (as before, or flipped).
+    PhonePutBack,
     /// A fall.
     Fall(FallKind),
 }
@@ -63,6 +74,9 @@ impl Activity {
             Activity::PhoneDropped => "phone_dropped",
             Activity::PhoneOnTable => "phone_on_table",
             Activity::PhonePickedUp => "phone_picked_up",
+            Activity::PhoneTakenOut => "phone_taken_out",
+            Activity::PhoneAtEar => "phone_at_ear",
+            Activity::PhonePutBack => "phone_put_back",
             Activity::Fall(FallKind::Forward) => "fall_forward",
             Activity::Fall(FallKind::Backward) => "fall_backward",
             Activity::Fall(FallKind::Sideways) => "fall_sideways",
@@ -204,6 +218,8 @@ struct Segment {
     vary: f64,
     /// Phase offset for periodic motion, s.
     phase: f64,
+    /// For the stages of a phone call, the call they belong to.
+    call: Option<Call>,
 }
 
 /// A chain of activities, rendered into a [`Recording`].
@@ -235,6 +251,16 @@ impl Scenario {
     }
 
     fn push(&mut self, activity: Activity, dur: f64, to: Posture) -> &mut Self {
+        self.push_call(activity, dur, to, None)
+    }
+
+    fn push_call(
+        &mut self,
+        activity: Activity,
+        dur: f64,
+        to: Posture,
+        call: Option<Call>,
+    ) -> &mut Self {
         let vary = self.rng.next_f64();
         let phase = self.rng.next_f64() * 2.0;
         let from = self.posture;
@@ -245,6 +271,7 @@ impl Scenario {
             to,
             vary,
             phase,
+            call,
         });
         self.posture = to;
         self
@@ -314,6 +341,27 @@ impl Scenario {
         self.push(Activity::PhonePickedUp, 2.0, STAND)
     }
 
+    /// Answers a phone call standing: takes the phone out of the pocket and raises it to the
+    /// ear, holds it there still for `talk_secs`, puts it back into the pocket (the same way
+    /// round as before, or flipped). Durations, orientations and jolts vary with the seed.
+    pub fn phone_call(&mut self, talk_secs: f64) -> &mut Self {
+        self.ensure_standing();
+        let call = Call::draw(&mut self.rng, talk_secs);
+        self.push_call(
+            Activity::PhoneTakenOut,
+            call.take_out_secs(),
+            STAND,
+            Some(call),
+        );
+        self.push_call(Activity::PhoneAtEar, talk_secs, STAND, Some(call));
+        self.push_call(
+            Activity::PhonePutBack,
+            call.put_back_secs(),
+            STAND,
+            Some(call),
+        )
+    }
+
     /// Falls, then lies still for `lie_secs`.
     pub fn fall(&mut self, kind: FallKind, lie_secs: f64) -> &mut Self {
         if kind != FallKind::Faint {
@@ -353,7 +401,7 @@ impl Scenario {
     /// Renders the scenario: simulates and samples both sensors.
     pub fn render(&self) -> Recording {
         let mut rng = self.rng.clone();
-        let pocket = rotation::pocket(&mut rng);
+        let mut pocket = rotation::pocket(&mut rng);
         let mut rec = Recording::default();
         let mut t0 = self.start_ns;
         let mut spans = Vec::with_capacity(self.segments.len());
@@ -363,7 +411,18 @@ impl Scenario {
                 Activity::Fall(_) => Some(t0 + (FALL_IMPACT_AT * 1e9) as i64),
                 _ => None,
             };
-            spans.push((t0, *seg));
+            // A phone call's path starts from the pocket orientation before it; the put-back
+            // leaves the phone in a new one.
+            let path = seg.call.map(|c| c.path(&pocket));
+            spans.push(Span {
+                start: t0,
+                seg: *seg,
+                pocket,
+                path,
+            });
+            if let (Activity::PhonePutBack, Some(p)) = (seg.activity, path) {
+                pocket = p.end_pocket;
+            }
             rec.truth.push(TruthSpan {
                 activity: seg.activity,
                 start_ns: t0,
@@ -375,11 +434,14 @@ impl Scenario {
         let end_ns = t0;
         let s = self.sensors;
         let pose_at = |t_ns: i64| -> Pose {
-            let idx = spans
-                .partition_point(|(start, _)| *start <= t_ns)
-                .saturating_sub(1);
-            let (start, seg) = spans[idx];
-            pose(&seg, (t_ns - start) as f64 * 1e-9, &pocket)
+            let idx = spans.partition_point(|s| s.start <= t_ns).saturating_sub(1);
+            let s = &spans[idx];
+            pose(
+                &s.seg,
+                (t_ns - s.start) as f64 * 1e-9,
+                &s.pocket,
+                s.path.as_ref(),
+            )
         };
         let acc_range = s.acc_range_g * f64::from(G);
         rec.acc = sample_stream(&mut rng, self.start_ns, end_ns, s.acc_hz, s.jitter, |t| {
@@ -402,6 +464,16 @@ impl Scenario {
         }
         rec
     }
+}
+
+/// A segment placed in time, with the phone's pocket orientation (phone to thigh) during it and,
+/// for a phone call's stages, the call's path.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: i64,
+    seg: Segment,
+    pocket: Mat3,
+    path: Option<CallPath>,
 }
 
 /// Where in a 3 s fall segment the impact happens, s.
@@ -428,8 +500,9 @@ fn pulse(t: f64, at: f64, width: f64, peak: f64) -> f64 {
     }
 }
 
-/// The pose of the phone `t` seconds into `seg`.
-fn pose(seg: &Segment, t: f64, pocket: &Mat3) -> Pose {
+/// The pose of the phone `t` seconds into `seg`, with the phone in `pocket` (phone to thigh)
+/// and, for a phone call's stages, on the call's `path`.
+fn pose(seg: &Segment, t: f64, pocket: &Mat3, path: Option<&CallPath>) -> Pose {
     let g = f64::from(G);
     let tau = std::f64::consts::TAU;
     let v = seg.vary;
@@ -539,6 +612,13 @@ fn pose(seg: &Segment, t: f64, pocket: &Mat3) -> Pose {
             rot: rotation::flat(seg.vary * 360.0),
             lin: [0.0; 3],
         },
+        Activity::PhoneTakenOut | Activity::PhoneAtEar | Activity::PhonePutBack => {
+            match path {
+                Some(path) => path.pose(seg.activity, t, sway),
+                // `phone_call` adds these stages only with their call; without it, stand still.
+                None => in_pocket(seg.from, 0.0, [sway * 0.3, 0.0, sway * 0.5]),
+            }
+        }
         Activity::PhonePickedUp => {
             let x = smoothstep(t / seg.dur);
             let rot = if x < 0.5 {
@@ -618,6 +698,19 @@ pub fn synthetic_day(seed: u64, falls: usize) -> Scenario {
         s.sit_down_hard(200.0).get_up();
     }
     s.lie_down(3600.0);
+    s
+}
+
+/// A recording shaped like one of UMAFall's MakingACall trials, about 15 s: a person stands
+/// still 2-4 s, takes the phone out of the trouser pocket, talks 2-6 s with it held still at
+/// the ear, puts it back (jolts of 2.2-4.1 g, the same way round as before or flipped), then
+/// stands still 3-5 s. Everything (durations, orientations, jolts, pocket) varies with `seed`;
+/// the same seed always gives the same recording. Truth: no fall.
+pub fn phone_call_trial(seed: u64) -> Scenario {
+    let mut s = Scenario::new(seed, 1_000_000_000);
+    let mut secs = |lo: f64, hi: f64| lo + (hi - lo) * s.rng.next_f64();
+    let (before, talk, after) = (secs(2.0, 4.0), secs(2.0, 6.0), secs(3.0, 5.0));
+    s.still(before).phone_call(talk).still(after);
     s
 }
 
