@@ -167,6 +167,14 @@ pub enum RuntimeError {
         /// LiteRT's status code.
         status: i32,
     },
+
+    /// A LiteRT call reported success but returned a null pointer where it promised an object
+    /// (a model, signature, tensor, compiled model, buffer or locked buffer address).
+    #[error("{call} reported success but returned a null pointer")]
+    NullPointer {
+        /// The C function.
+        call: &'static str,
+    },
 }
 
 /// Paths tried, for "not found" messages: comma-separated, or `nothing`.
@@ -211,5 +219,27 @@ impl From<RuntimeError> for ScoreError {
                 reason: other.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_pointer_is_its_own_error_not_status_ok() {
+        let e = RuntimeError::NullPointer {
+            call: "LiteRtLockTensorBuffer",
+        };
+        assert_eq!(
+            e.to_string(),
+            "LiteRtLockTensorBuffer reported success but returned a null pointer"
+        );
+        let score = ScoreError::from(e);
+        assert!(
+            matches!(score, ScoreError::Runtime { status: None, .. }),
+            "{score:?}"
+        );
+        assert!(!score.to_string().contains("kLiteRtStatusOk"), "{score}");
     }
 }

@@ -218,13 +218,14 @@ impl LiteRtScorer {
                 &mut s.model,
             )
         };
-        if status != ffi::STATUS_OK || s.model.is_null() {
+        if status != ffi::STATUS_OK {
             s.model = ptr::null_mut();
             return Err(RuntimeError::CorruptModel {
                 status: Some(status),
                 reason: "LiteRT rejected the model (LiteRtCreateModelFromBuffer)".into(),
             });
         }
+        non_null(s.model, "LiteRtCreateModelFromBuffer")?;
 
         let ((input_type, input_quant), (output_type, output_quant)) =
             validate_model(api, s.model, expected)?;
@@ -295,9 +296,8 @@ impl LiteRtScorer {
             )?;
             if dst.is_null() {
                 let _ = (api.unlock_tensor_buffer)(input_buffer);
-                return Err(RuntimeError::LiteRt {
+                return Err(RuntimeError::NullPointer {
                     call: "LiteRtLockTensorBuffer",
-                    status: 0,
                 });
             }
             ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<i8>(), input.len());
@@ -330,9 +330,8 @@ impl LiteRtScorer {
             )?;
             if src.is_null() {
                 let _ = (api.unlock_tensor_buffer)(output_buffer);
-                return Err(RuntimeError::LiteRt {
+                return Err(RuntimeError::NullPointer {
                     call: "LiteRtLockTensorBuffer",
-                    status: 0,
                 });
             }
             let out = src.cast::<i8>().read();
@@ -427,6 +426,15 @@ fn check(status: ffi::Status, call: &'static str) -> Result<(), RuntimeError> {
     }
 }
 
+/// `handle`, or [`RuntimeError::NullPointer`] if `call` reported success and returned null.
+fn non_null(handle: Handle, call: &'static str) -> Result<Handle, RuntimeError> {
+    if handle.is_null() {
+        Err(RuntimeError::NullPointer { call })
+    } else {
+        Ok(handle)
+    }
+}
+
 /// A validated tensor: its type (needed to allocate buffers) and quantization.
 type TensorInfo = (ffi::RankedTensorType, QuantParams);
 
@@ -455,9 +463,10 @@ fn validate_model(
         }
         let mut sig: Handle = ptr::null_mut();
         let st = (api.get_model_signature)(model, 0, &mut sig);
-        if st != ffi::STATUS_OK || sig.is_null() {
+        if st != ffi::STATUS_OK {
             return Err(corrupt(st, "signature"));
         }
+        non_null(sig, "LiteRtGetModelSignature")?;
         let (mut n_in, mut n_out) = (0usize, 0usize);
         let st = (api.get_num_signature_inputs)(sig, &mut n_in);
         if st != ffi::STATUS_OK {
@@ -475,14 +484,16 @@ fn validate_model(
         }
         let mut input: Handle = ptr::null_mut();
         let st = (api.get_signature_input_tensor_by_index)(sig, 0, &mut input);
-        if st != ffi::STATUS_OK || input.is_null() {
+        if st != ffi::STATUS_OK {
             return Err(corrupt(st, "input tensor"));
         }
+        non_null(input, "LiteRtGetSignatureInputTensorByIndex")?;
         let mut output: Handle = ptr::null_mut();
         let st = (api.get_signature_output_tensor_by_index)(sig, 0, &mut output);
-        if st != ffi::STATUS_OK || output.is_null() {
+        if st != ffi::STATUS_OK {
             return Err(corrupt(st, "output tensor"));
         }
+        non_null(output, "LiteRtGetSignatureOutputTensorByIndex")?;
         let in_type = validate_tensor(
             api,
             input,
@@ -620,13 +631,13 @@ fn compile(
         }
         let mut compiled: Handle = ptr::null_mut();
         let st = (api.create_compiled_model)(env, model, options.1, &mut compiled);
-        if st != ffi::STATUS_OK || compiled.is_null() {
+        if st != ffi::STATUS_OK {
             return Err(RuntimeError::Compile {
                 status: Some(st),
                 reason: "LiteRtCreateCompiledModel (CPU accelerator, XNNPACK)".into(),
             });
         }
-        Ok(compiled)
+        non_null(compiled, "LiteRtCreateCompiledModel")
     }
 }
 
@@ -679,12 +690,6 @@ fn create_buffer(
             ),
             "LiteRtCreateManagedTensorBufferFromRequirements",
         )?;
-        if buffer.is_null() {
-            return Err(RuntimeError::LiteRt {
-                call: "LiteRtCreateManagedTensorBufferFromRequirements",
-                status: 0,
-            });
-        }
-        Ok(buffer)
+        non_null(buffer, "LiteRtCreateManagedTensorBufferFromRequirements")
     }
 }
