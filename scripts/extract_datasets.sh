@@ -6,18 +6,18 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="${GUARDIAN_DATASET_ARCHIVES:-$ROOT/../shared/datasets}"
 DST="${GUARDIAN_DATASETS:-$ROOT/.cache/datasets}"
-LAYOUT="expected: $SRC/{mobifall-v2,sisfall-50hz}.tar.xz (optional sisfall-200hz-sample.tar.xz), each with one
+LAYOUT="expected: $SRC/{mobifall-v2,sisfall-50hz}.tar.xz (optional: sisfall-200hz-sample.tar.xz; umafall-phone.tar.xz, needed by make eval-cv), each with one
 top-level folder named like the archive; or already extracted trees
 $DST/mobifall-v2/subN/{ADL,FALLS}/CODE/CODE_{acc,gyro}_N_T.txt and $DST/sisfall-50hz/SXnn/{Dxx,Fxx}_SXnn_Rnn.txt"
 mkdir -p "$DST"
 missing=0
-for name in mobifall-v2 sisfall-50hz sisfall-200hz-sample; do
+for name in mobifall-v2 sisfall-50hz sisfall-200hz-sample umafall-phone; do
   if [[ -d "$DST/$name" ]]; then
     echo "ok: $DST/$name"
     continue
   fi
   if [[ ! -f "$SRC/$name.tar.xz" ]]; then
-    if [[ "$name" == "sisfall-200hz-sample" ]]; then
+    if [[ "$name" == "sisfall-200hz-sample" || "$name" == "umafall-phone" ]]; then
       echo "note: optional $SRC/$name.tar.xz not found"
       continue
     fi

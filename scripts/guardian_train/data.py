@@ -10,26 +10,30 @@ import numpy as np
 from tqdm import tqdm
 
 from . import preprocessing as pp
-from .datasets import Trial, list_mobifall, list_sisfall, read_trial, trials_digest
+from .datasets import Trial, list_mobifall, list_sisfall, list_umafall, read_trial, trials_digest
 
 
 @dataclass
 class TrialFrames:
     trial: Trial
-    frames: dict  # mode -> pp.Frames
+    frames: dict  # mode -> pp.Frames; accelerometer-only recordings (UMAFall) have only "acc_only"
     impact: dict  # mode -> frame index (fall trials) or None
     counters: dict
 
 
+ACC_ONLY_DATASETS = ("umafall",)  # recorded without a gyroscope: they feed the acc_only model only
+
+
 def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = None, quiet=False, sisfall_dir: Path | None = None,
-                sisfall_rate: int = 50):
+                sisfall_rate: int = 50, umafall: bool = False):
     """Returns (trial_frames, unreadable, counters_total). SisFall comes from root/sisfall-50hz unless
-    sisfall_dir points at another SisFall tree (e.g. the original 200 Hz download, sisfall_rate=200)."""
+    sisfall_dir points at another SisFall tree (e.g. the original 200 Hz download, sisfall_rate=200).
+    `umafall` adds the UMAFall phone trials (accelerometer only)."""
     if sisfall_dir is None:
         sis = list_sisfall(root, "sisfall-50hz")
     else:
         sis = list_sisfall(sisfall_dir.parent, sisfall_dir.name, label=f"sisfall-{sisfall_rate}hz")
-    trials = list_mobifall(root) + sis
+    trials = list_mobifall(root) + sis + (list_umafall(root) if umafall else [])
     if subjects is not None:
         trials = [t for t in trials if t.subject in subjects]
     sig = trials_digest(trials, f"pp{pp.PREPROCESSING_VERSION}")
@@ -45,20 +49,25 @@ def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = 
     for t in tqdm(trials, desc="preprocess trials", disable=quiet, mininterval=2):
         try:
             raw = read_trial(t)
-            if raw.gyro_t is None:
+            acc_only = t.dataset in ACC_ONLY_DATASETS
+            if raw.gyro_t is None and not acc_only:
                 raise ValueError("gyroscope file missing")
             frames, impact = {}, {}
             a = pp.resample(raw.acc_t, raw.acc_v)
-            g = pp.resample(raw.gyro_t, raw.gyro_v)
-            for mode in pp.MODES:
+            g = None if acc_only else pp.resample(raw.gyro_t, raw.gyro_v)
+            for mode in ("acc_only",) if acc_only else pp.MODES:
                 fr = pp.fuse(a, g, mode)
                 frames[mode] = fr
                 impact[mode] = pp.impact_index(fr) if t.is_fall else None
-            if len(frames["full"]) < pp.WINDOW:
-                raise ValueError(f"only {len(frames['full'])} fused frames (< one window)")
+            shortest = min(len(fr) for fr in frames.values())
+            if shortest < pp.WINDOW:
+                raise ValueError(f"only {shortest} fused frames (< one window)")
             total["acc"].add(a.counters)
-            total["gyro"].add(g.counters)
-            out.append(TrialFrames(t, frames, impact, {"acc": a.counters.as_dict(), "gyro": g.counters.as_dict()}))
+            counters = {"acc": a.counters.as_dict()}
+            if g is not None:
+                total["gyro"].add(g.counters)
+                counters["gyro"] = g.counters.as_dict()
+            out.append(TrialFrames(t, frames, impact, counters))
         except Exception as e:  # counted and listed in the report, never silently skipped
             unreadable.append({"trial": t.key, "paths": t.paths, "error": f"{type(e).__name__}: {e}"})
     res = (out, unreadable, {k: v.as_dict() for k, v in total.items()})

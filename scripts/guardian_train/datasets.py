@@ -26,7 +26,8 @@ LAYOUT = """Expected layout (extract ../shared/datasets/*.tar.xz with scripts/ex
 GUARDIAN_DATASETS to a folder holding):
   <root>/mobifall-v2/subN/{ADL,FALLS}/CODE/CODE_{acc,gyro}_N_T.txt
   <root>/sisfall-50hz/SXnn/{Dxx,Fxx}_SXnn_Rnn.txt
-  <root>/sisfall-200hz-sample/SXnn/{Dxx,Fxx}_SXnn_Rnn.txt   (optional)"""
+  <root>/sisfall-200hz-sample/SXnn/{Dxx,Fxx}_SXnn_Rnn.txt   (optional)
+  <root>/umafall-phone/UMAFall_Subject_NN_{ADL,Fall}_ACTIVITY_TRIAL_DATE.csv   (cross-validation)"""
 
 MOBIFALL_FALLS = {"FOL", "FKL", "BSC", "SDL"}
 
@@ -256,11 +257,56 @@ def write_recording(path: str | Path, rows) -> None:
             f.write(f"{int(t)},{s},{float(x)!r},{float(y)!r},{float(z)!r}\n")
 
 
+# ---------------------------------------------------------------- UMAFall (phone accelerometer only)
+
+_UMA_RE = re.compile(r"^UMAFall_Subject_(\d+)_(ADL|Fall)_(.+)_(\d+)_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.csv$")
+_UMA_AGE_RE = re.compile(r"^#\s*Age:\s*(\d+)")
+ELDERLY_MIN_AGE = 60  # UMAFall records ages; SisFall's elderly group is 60-75
+
+
+def _umafall_age(path: Path) -> int | None:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                return None
+            m = _UMA_AGE_RE.match(line)
+            if m:
+                return int(m.group(1))
+    return None
+
+
+def list_umafall(root: Path) -> list[Trial]:
+    """UMAFall phone trials (recording CSVs, accelerometer only); subject ids `umafall:S03`.
+
+    A trial number that repeats for one subject and activity (a re-recording on another date) is
+    numbered on after the largest one, in file-name (date) order, so every trial keeps its own key."""
+    base = require_dataset(root, "umafall-phone")
+    trials: list[Trial] = []
+    seen: dict[tuple[str, str], set[int]] = {}
+    for p in sorted(base.glob("UMAFall_Subject_*.csv")):
+        m = _UMA_RE.match(p.name)
+        if not m:
+            continue
+        subj, kind, activity, rep = f"umafall:S{int(m.group(1)):02d}", m.group(2), m.group(3), int(m.group(4))
+        used = seen.setdefault((subj, activity), set())
+        if rep in used:
+            rep = max(used) + 1
+        used.add(rep)
+        age = _umafall_age(p)
+        group = "elderly" if age is not None and age >= ELDERLY_MIN_AGE else "adult"
+        trials.append(Trial("umafall", subj, activity, rep, kind == "Fall", group, [str(p)]))
+    if not trials:
+        raise DatasetError(f"no UMAFall trials under {base}.\n{LAYOUT}")
+    return trials
+
+
 def read_trial(trial: Trial) -> Raw:
     if trial.dataset == "mobifall":
         return read_mobifall(trial)
     if trial.dataset.startswith("sisfall"):
         return read_sisfall(trial)
+    if trial.dataset == "umafall":
+        return read_recording(trial.paths[0])
     raise ValueError(trial.dataset)
 
 
