@@ -40,7 +40,14 @@ CITATIONS = {
         "17(1):198, 2017. SISTEMIC, Universidad de Antioquia.",
         "ADXL345 (+-16 g) and ITG3200 at the waist; counts converted to m/s^2 and rad/s",
     ),
+    "umafall": (
+        "UMAFall (phone accelerometer only)",
+        "Casilari E., Santoyo-Ramon J. A., Cano-Garcia J. M., 'UMAFall: A Multisensor Dataset for the Research on "
+        "Automatic Fall Detection', Procedia Computer Science 110:32-39, 2017. Universidad de Malaga.",
+        "LG G4 in the right trouser pocket, accelerometer only (+-16 g): trains and tests the acc_only model",
+    ),
 }
+PHONE_DATASETS = ("mobifall", "umafall")  # phone in a pocket: every ADL window is kept for training
 
 
 @dataclass
@@ -88,6 +95,9 @@ def _group(tfs, subj):
     if ds == "mobifall":
         has_adl = any(t.trial.subject == subj and not t.trial.is_fall for t in tfs)
         return "mobifall_adl" if has_adl else "mobifall_falls_only"
+    if ds == "umafall":
+        has_fall = any(t.trial.subject == subj and t.trial.is_fall for t in tfs)
+        return "umafall_falls" if has_fall else "umafall_adl_only"
     return "sisfall_" + ("elderly" if subj.split(":")[1].startswith("SE") else "adult")
 
 
@@ -140,9 +150,14 @@ def _concat(a: WindowSet, b: WindowSet) -> WindowSet:
     )
 
 
+def with_mode(tfs, idx, mode) -> list[int]:
+    """The trials of `idx` that have frames of `mode` (accelerometer-only recordings have no full frames)."""
+    return [i for i in idx if mode in tfs[i].frames]
+
+
 def train_windows(tfs, idx, mode, cfg: Config, rng, adl_keep_sisfall=None, fall_hop=None) -> WindowSet:
-    mf = [i for i in idx if tfs[i].trial.dataset == "mobifall"]
-    sf = [i for i in idx if tfs[i].trial.dataset != "mobifall"]
+    mf = [i for i in idx if tfs[i].trial.dataset in PHONE_DATASETS]
+    sf = [i for i in idx if tfs[i].trial.dataset not in PHONE_DATASETS]
     keep_sf = cfg.adl_keep_sisfall if adl_keep_sisfall is None else adl_keep_sisfall
     fh = cfg.fall_hop if fall_hop is None else fall_hop
     a = build_windows(tfs, mf, mode, fall_hop=fh, adl_keep=cfg.adl_keep_mobifall, rng=rng)
@@ -166,13 +181,31 @@ def trigger_rule(impacts_g: np.ndarray) -> float:
 
 
 def impact_g(tfs, idx, mode="full") -> np.ndarray:
+    """Peak |a| in g at each fall trial's impact: `mode` frames, acc_only frames where a trial has no `mode`."""
     out = []
     for i in idx:
         tf = tfs[i]
         if tf.trial.is_fall:
-            fr = tf.frames[mode]
-            out.append(float(pp.acc_magnitude(fr.acc[tf.impact[mode]]) / pp.G))
+            m = mode if mode in tf.frames else "acc_only"
+            out.append(float(pp.acc_magnitude(tf.frames[m].acc[tf.impact[m]]) / pp.G))
     return np.asarray(out)
+
+
+UNSCORED = 1.0 / 256  # one step of the int8 output: a best score below it is no score at all
+
+
+def trial_best(ws: WindowSet, scores) -> tuple[np.ndarray, np.ndarray]:
+    """Event-level threshold data: one row per fall trial that the model scores at all (label 1,
+    its best fall-window score); the engine needs one confirming window per fall.
+
+    A trial whose best window stays below one output step is left out: no threshold catches it,
+    and counting it drives a recall target out of reach and the threshold to 0. That happens
+    when the labelled impact is not the fall's (a trip while jogging stronger than the landing)."""
+    fall = ws.label == 1
+    trials = np.unique(ws.trial_idx[fall])
+    best = np.array([scores[fall & (ws.trial_idx == t)].max() for t in trials])
+    best = best[best >= UNSCORED]
+    return np.ones(best.shape[0], np.int64), best
 
 
 def per_activity(tfs, ws: WindowSet, scores, thr) -> dict:
@@ -211,6 +244,7 @@ def _git_rev() -> str:
 def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log, trigger_g: float) -> dict:
     """Train, convert and evaluate one mode; returns a dict of results."""
     C = len(pp.channels(mode))
+    split_idx = {k: with_mode(tfs, v, mode) for k, v in split_idx.items()}
     rng = np.random.default_rng((SEED, C))
     tr = train_windows(tfs, split_idx["train"], mode, cfg, rng)
     hard = gated_adl_windows(tfs, split_idx["train"], mode, trigger_g, cfg.gated_hop, cfg.gated_per_trial_cap,
@@ -278,7 +312,7 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log, trigger_g: flo
     for k, b in blobs.items():
         sv = M.tflite_predict(b, xv, desc=f"val {mode} {k}")
         svg = M.tflite_predict(b, xvg, desc=f"val-gated {mode} {k}")
-        thr = choose_threshold_recall(va_g.label, svg, cfg.threshold_min_recall)
+        thr = choose_threshold_recall(*trial_best(va_g, svg), cfg.threshold_min_recall)
         thr_ba = choose_threshold(va_g.label, svg)
         st = M.tflite_predict(b, xt, desc=f"test {mode} {k}")
         sr = M.tflite_predict(b, xt_rot, desc=f"test-rot {mode} {k}")
@@ -293,8 +327,9 @@ def train_mode(mode, tfs, split_idx, cfg: Config, out: Path, log, trigger_g: flo
             "size_kb": len(b) / 1024.0,
             "sha256": _sha(b),
             "threshold": thr,
-            "threshold_rule": (f"largest threshold keeping fall recall >= {cfg.threshold_min_recall:.0%} on the trigger-gated validation "
-                               f"windows (hop {cfg.gated_hop}, band max |a| >= trigger_g, unrotated)"),
+            "threshold_rule": (f"largest threshold keeping >= {cfg.threshold_min_recall:.0%} of the validation fall trials caught, a "
+                               f"trial scored by its best trigger-gated window whose band holds the impact (hop {cfg.gated_hop}, "
+                               "unrotated); trials no window scores (best < 1/256) left out"),
             "threshold_max_bal_acc_gated_val": thr_ba,
             "val_gated": binary_metrics(va_g.label, svg, thr),
             "test": binary_metrics(te.label, st, thr),
@@ -331,20 +366,29 @@ def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed
 
 
 def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50,
-        datasets: tuple[str, ...] = ("mobifall", "sisfall"), reduced: bool = False) -> dict:
+        datasets: tuple[str, ...] = ("mobifall", "sisfall"), reduced: bool = False, split: dict | None = None,
+        loaded=None) -> dict:
+    """One training run. `split` ({train, val, test} subject lists) replaces the seeded split (a
+    cross-validation fold); `loaded` is load_trials' result when the caller already holds it."""
     t_start = time.time()
     git_rev = _git_rev()
     cfg = Config.make_reduced() if reduced and not quick else Config.make(quick)
+    if split is not None:
+        cfg.cv_folds, cfg.study_epochs = 0, 0
     out.mkdir(parents=True, exist_ok=True)
     root = datasets_root()
-    tfs, unreadable, counters = load_trials(root, REPO_ROOT / "out" / "cache", sisfall_dir=sisfall_dir, sisfall_rate=sisfall_rate)
+    if loaded is None:
+        loaded = load_trials(root, REPO_ROOT / "out" / "cache", sisfall_dir=sisfall_dir, sisfall_rate=sisfall_rate,
+                             umafall="umafall" in datasets)
+    tfs, unreadable, counters = loaded
     tfs = [t for t in tfs if t.trial.subject.split(":")[0] in datasets]
     if not tfs:
         raise ValueError(f"no trials of datasets {datasets}")
     log(f"datasets: {', '.join(datasets)}; {len(tfs)} trials" + ("; REDUCED schedule" if cfg.reduced else ""))
     if unreadable:
         log(f"WARNING: {len(unreadable)} unreadable trials (listed in the report)")
-    split = split_subjects(tfs, SEED, quick)
+    if split is None:
+        split = split_subjects(tfs, SEED, quick)
     sidx = {k: [i for i, t in enumerate(tfs) if t.trial.subject in set(v)] for k, v in split.items()}
     log(f"split: train {len(split['train'])} val {len(split['val'])} test {len(split['test'])} subjects; test = {split['test']}")
 
@@ -733,7 +777,7 @@ def make_card(report, results, split, trigger, cfg) -> dict:
         }
     used = {t.split(":")[0] for k in split for t in split[k]}
     td = []
-    for ds, key in (("mobifall", "mobifall"), ("sisfall", "sisfall-50hz")):
+    for ds, key in (("mobifall", "mobifall"), ("sisfall", "sisfall-50hz"), ("umafall", "umafall")):
         if ds in used:
             name, cit, note = CITATIONS[key]
             if ds == "sisfall" and report.get("sisfall_source"):
