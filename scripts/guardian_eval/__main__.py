@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
-    from .export import DATASETS, DEFAULT_CARD, SPLITS
+    from .export import DATASETS, DEFAULT_CARD, FIXED_SPLIT_DATASETS, SPLITS
 
     ap = argparse.ArgumentParser(prog="guardian_eval", description="Guardian event-level evaluation")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -27,11 +27,27 @@ def main(argv=None) -> int:
     a.add_argument("--split", choices=SPLITS, default="test")
     a.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models)")
     a.add_argument("--card", type=Path, default=None, help="card with the split (default: the model's card)")
-    a.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    a.add_argument("--datasets", nargs="+", choices=FIXED_SPLIT_DATASETS, default=list(FIXED_SPLIT_DATASETS))
     a.add_argument("--config", type=Path, default=None, help="detector configuration JSON")
     a.add_argument("--docs", action="store_true", help="also write docs/EVALUATION.md and docs/eval/*.png")
     a.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    c = sub.add_parser("cv", help="k-fold leave-subjects-out cross-validation over MobiFall, SisFall and UMAFall (make eval-cv)")
+    c.add_argument("--folds", type=int, default=5, help="number of folds (>= 2); every subject is tested exactly once")
+    c.add_argument("--out", type=Path, default=None, help="default out/cv")
+    c.add_argument("--full-schedule", action="store_true", help="train each fold with the release schedule, not the reduced one")
+    c.add_argument("--retrain", action="store_true", help="train even where a fold's models are up to date")
+    c.add_argument("--only", type=int, nargs="+", default=None, help="run these folds only (1-based), e.g. to compare schedules")
+    c.add_argument("--config", type=Path, default=None, help="detector configuration JSON for `guardian eval`")
+    c.add_argument("--docs", action="store_true", help="also write docs/cv/ (the summary docs/EVALUATION.md starts with)")
+    c.add_argument("--max-timelines", type=int, default=400, help="timelines drawn per fold report")
+    c.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
     args = ap.parse_args(argv)
+    if args.cmd == "cv":
+        if args.folds < 2:
+            ap.error("--folds must be >= 2")
+        from .cv import run_cv
+
+        return run_cv(args)
 
     if args.cmd == "export":
         from .export import export

@@ -2,7 +2,8 @@
 
 Ground truth follows docs/PREPROCESSING.md section 8: the impact of a fall trial is the grid
 frame of largest |a| of the trial's full-mode frames (guardian_train.preprocessing), as a time
-t_ns = k * 20 ms on the recording's clock. ADL trials have no impact.
+t_ns = k * 20 ms on the recording's clock; acc_only frames for recordings without a gyroscope
+(UMAFall). ADL trials have no impact.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import numpy as np
 from tqdm import tqdm
 
 from guardian_train import preprocessing as pp
-from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, read_trial, trials_digest
+from guardian_train.data import ACC_ONLY_DATASETS
+from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, list_umafall, read_trial, trials_digest
 
 EXPORT_VERSION = 2
-DATASETS = ("mobifall", "sisfall")
+DATASETS = ("mobifall", "sisfall", "umafall")
+FIXED_SPLIT_DATASETS = ("mobifall", "sisfall")  # the shipped card's split; UMAFall is cross-validated only (make eval-cv)
 SPLITS = ("test", "val", "train", "all")
 DEFAULT_CARD = REPO_ROOT / "models" / "model_card.json"
 LABEL_COLUMNS = ["file", "dataset", "subject", "age_group", "activity", "is_fall", "impact_t_ns", "duration_s"]
@@ -32,6 +35,8 @@ def list_trials(dataset: str, root: Path | None = None) -> list[Trial]:
         return list_mobifall(root)
     if dataset == "sisfall":
         return list_sisfall(root, "sisfall-50hz")
+    if dataset == "umafall":
+        return list_umafall(root)
     raise ValueError(f"unknown dataset {dataset!r} (expected one of {DATASETS})")
 
 
@@ -68,20 +73,12 @@ def write_rows(path: Path, rows) -> None:
     tmp.replace(path)
 
 
-def impact_t_ns(raw) -> int:
-    """Section 8 impact of a fall trial: full-mode frame of largest |a|, as k * DT_NS."""
-    fr, _ = pp.process(raw.acc_t, raw.acc_v, raw.gyro_t, raw.gyro_v, "full")
-    i = pp.impact_index(fr)
-    if i < 0:
-        raise ValueError("no fused frames")
-    return int(fr.k[i]) * pp.DT_NS
-
-
 def export_trial(t: Trial, dataset: str, out: Path) -> dict:
     raw = read_trial(t)
-    if raw.gyro_t is None:
+    acc_only = dataset in ACC_ONLY_DATASETS
+    if raw.gyro_t is None and not acc_only:
         raise ValueError("gyroscope file missing")
-    fr, _ = pp.process(raw.acc_t, raw.acc_v, raw.gyro_t, raw.gyro_v, "full")
+    fr, _ = pp.process(raw.acc_t, raw.acc_v, raw.gyro_t, raw.gyro_v, "acc_only" if acc_only else "full")
     if len(fr) < pp.WINDOW:
         raise ValueError(f"only {len(fr)} fused frames (< one window)")
     impact = ""

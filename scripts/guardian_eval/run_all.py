@@ -84,7 +84,9 @@ def run_all(args) -> int:
         n_test = ", ".join(f"{sum(1 for x in test_s if x.startswith(d + ':'))} {d} subjects" for d in ("mobifall", "sisfall"))
         dirty = _git("status", "--porcelain", "--", "rust/guardian-core", "rust/guardian-cli/src/eval.rs", "models")
         cmdline = "python -m guardian_eval all --docs" + (f" --split {args.split}" if args.split != "test" else "")
-        intro = "\n".join(
+        cv = docs / "cv" / "summary.md"
+        cv_text = cv.read_text(encoding="utf-8") if cv.exists() else "(No cross-validation yet: run `make eval-cv`.)\n"
+        intro = cv_text + "\n## Fixed split: the shipped models on their held-out test subjects\n\n" + "\n".join(
             [
                 "Event-level evaluation of the shipped models (`models/`) on the subjects its model card holds out as **test**",
                 "(never used for training, threshold or trigger selection). Every number comes from the Rust engine",
@@ -113,7 +115,7 @@ def run_all(args) -> int:
                 "still missing.",
             ]
         )
-        report([engine_dir], docs, title="Guardian evaluation of the shipped model", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)
+        report([engine_dir], docs, title="Guardian evaluation", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)
         tail = (REPO_ROOT / "scripts" / "guardian_eval" / "docs_tail.md").read_text()
         with open(docs / "EVALUATION.md", "a", encoding="utf-8") as f:
             f.write("\n" + tail)

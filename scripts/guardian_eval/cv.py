@@ -1,0 +1,138 @@
+"""`python -m guardian_eval cv`: k-fold leave-subjects-out event-level cross-validation.
+
+Every shared subject of MobiFall, SisFall and UMAFall is tested exactly once. Per fold the real
+training pipeline (`guardian_train.train.run`) trains both models on the fold's training subjects and
+chooses the trigger and thresholds on the fold's own validation subjects; then `guardian eval` runs
+the engine with that fold's card on the fold's test subjects: the full and acc_only models on
+MobiFall and SisFall, the acc_only model on UMAFall (no gyroscope). `cv_report` pools the results.
+
+A fold's trained models are reused when its split and schedule are unchanged (`fold.json`), so a
+change of the detector configuration (`--config`) re-runs only the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from guardian_train import train as T
+from guardian_train.data import load_trials
+from guardian_train.datasets import REPO_ROOT, datasets_root
+
+from .export import DATASETS, export
+from .run_all import _binary
+
+VAL_FRACTION = 0.2  # of each group's non-test subjects, for the trigger, thresholds and early stopping
+ACC_ONLY_EVAL = ("umafall",)  # datasets evaluated with the acc_only model only
+
+
+def folds_of(tfs, k: int) -> list[list[str]]:
+    """k disjoint subject lists covering every subject, stratified by dataset group (fixed seed)."""
+    return T.cv_folds(tfs, sorted({t.trial.subject for t in tfs}), k, T.SEED)
+
+
+def fold_split(tfs, folds: list[list[str]], f: int) -> dict:
+    """Test = fold f; validation = a seeded VAL_FRACTION of every group's remaining subjects."""
+    test = set(folds[f])
+    groups: dict[str, list[str]] = {}
+    for s in sorted({t.trial.subject for t in tfs} - test):
+        groups.setdefault(T._group(tfs, s), []).append(s)
+    rng = np.random.default_rng((T.SEED, f))
+    val = []
+    for g in sorted(groups):
+        members = [str(m) for m in rng.permutation(groups[g])]
+        val += members[: max(1, int(round(VAL_FRACTION * len(members))))] if len(members) >= 3 else []
+    train = sorted({s for g in groups.values() for s in g} - set(val))
+    return {"train": train, "val": sorted(val), "test": sorted(test)}
+
+
+def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
+    """A labels file beside the export's own, holding only `subjects`' recordings (None: none)."""
+    with open(export_dir / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    keep = [r for r in rows if r["subject"] in subjects]
+    if not keep:
+        return None
+    path = export_dir / name
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator="\n")
+        w.writeheader()
+        w.writerows(keep)
+    return path
+
+
+def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool) -> float:
+    """Trains the fold's models unless `fold.json` shows the same split and schedule; returns seconds."""
+    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": T.SEED}
+    stamp = fold_dir / "fold.json"
+    if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists() and json.loads(stamp.read_text()) == want:
+        print(f"{fold_dir.name}: models up to date", file=sys.stderr)
+        return 0.0
+    t0 = time.monotonic()
+    T.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded)
+    stamp.write_text(json.dumps(want, indent=1) + "\n")
+    return time.monotonic() - t0
+
+
+def eval_fold(binary: Path, fold_dir: Path, labels: dict[str, Path], config: Path | None, env: dict) -> list[Path]:
+    """`guardian eval` of the fold's card on its test recordings; returns the engine output folders."""
+    runs = []
+    both = [p for d, p in labels.items() if d not in ACC_ONLY_EVAL]
+    acc = [p for d, p in labels.items() if d in ACC_ONLY_EVAL]
+    for name, sensors, files in (("engine", "both", both), ("engine-acc", "acc-only", acc)):
+        if not files:
+            continue
+        out = fold_dir / name
+        cmd = [str(binary), "eval", "--model", str(fold_dir), "--sensors", sensors, "--out", str(out)]
+        for p in files:
+            cmd += ["--labels", str(p)]
+        if config:
+            cmd += ["--config", str(config)]
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        runs.append(out)
+    return runs
+
+
+def run_cv(args) -> int:
+    t0 = time.monotonic()
+    out = args.out or REPO_ROOT / "out" / "cv"
+    out.mkdir(parents=True, exist_ok=True)
+    loaded = load_trials(datasets_root(), REPO_ROOT / "out" / "cache", umafall=True)
+    tfs = loaded[0]
+    folds = folds_of(tfs, args.folds)
+    exports = {}
+    for d in DATASETS:
+        exports[d] = REPO_ROOT / ".cache" / "eval" / f"{d}-all"
+        export(d, "all", exports[d], quiet=True)
+    binary = _binary(args.bin)
+    env = dict(os.environ)
+    lib = REPO_ROOT / ".cache" / "litert" / "libLiteRt.so"
+    if "GUARDIAN_LITERT_LIB" not in env and lib.exists():
+        env["GUARDIAN_LITERT_LIB"] = str(lib)
+    fold_runs, timings = [], {"train_s": [], "eval_s": []}
+    only = set(args.only or range(1, args.folds + 1))
+    for f in range(args.folds):
+        fold_dir = out / f"fold{f + 1}"
+        split = fold_split(tfs, folds, f)
+        if f + 1 not in only:
+            continue
+        timings["train_s"].append(train_fold(fold_dir, split, not args.full_schedule, loaded, args.retrain))
+        t1 = time.monotonic()
+        test = set(split["test"])
+        labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], test, f"labels-cv{args.folds}-fold{f + 1}.csv"))}
+        fold_runs.append({"fold": f + 1, "split": split, "runs": eval_fold(binary, fold_dir, labels, args.config, env)})
+        timings["eval_s"].append(time.monotonic() - t1)
+    timings["total_s"] = time.monotonic() - t0
+    from .cv_report import cv_report
+
+    cv_report(fold_runs, out, schedule="full" if args.full_schedule else "reduced", timings=timings,
+              config=args.config, docs=args.docs, max_timelines=args.max_timelines)
+    print(f"cross-validation: {len(fold_runs)} folds in {timings['total_s']:.0f} s; report {out / 'cv.md'}")
+    return 0
