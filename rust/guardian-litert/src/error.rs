@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use guardian_core::{QuantParams, ScoreError};
 
+use crate::ffi::{Handle, Status, STATUS_OK};
+
 /// How to obtain the runtime library; part of every "library not found" message.
 pub const HOW_TO_GET_LIBRARY: &str = "get libLiteRt.so (LiteRT 2.1.4) with `make litert` or \
      `scripts/fetch_litert.sh` (it lands in .cache/litert/libLiteRt.so), \
@@ -187,6 +189,24 @@ pub fn format_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `Ok` for `kLiteRtStatusOk`, else [`RuntimeError::LiteRt`] naming `call`.
+pub(crate) fn check(status: Status, call: &'static str) -> Result<(), RuntimeError> {
+    if status == STATUS_OK {
+        Ok(())
+    } else {
+        Err(RuntimeError::LiteRt { call, status })
+    }
+}
+
+/// `handle`, or [`RuntimeError::NullPointer`] if `call` reported success and returned null.
+pub(crate) fn non_null(handle: Handle, call: &'static str) -> Result<Handle, RuntimeError> {
+    if handle.is_null() {
+        Err(RuntimeError::NullPointer { call })
+    } else {
+        Ok(handle)
+    }
 }
 
 fn fmt_status(status: Option<i32>) -> String {

@@ -29,9 +29,11 @@
 //! ```
 
 mod card_check;
+mod compile;
 mod error;
 mod ffi;
 mod library;
+mod model;
 mod model_bytes;
 mod scorer;
 mod tflite_check;

@@ -1,15 +1,19 @@
 //! [`LiteRtScorer`]: one Guardian model compiled for LiteRT's CPU (XNNPACK) accelerator.
 
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::c_void;
 use std::path::Path;
 use std::ptr;
 
 use guardian_core::{ModelSpec, QuantParams, ScoreError, Scorer};
 
-use crate::card_check::{check_model_bytes, check_tensor, ExpectedModel, FoundQuant, OUTPUT_SHAPE};
-use crate::error::RuntimeError;
-use crate::ffi::{self, Api, Handle};
+use crate::card_check::{check_model_bytes, ExpectedModel};
+use crate::compile::{
+    check_buffer_sizes, compile, create_buffer, create_environment, is_fully_accelerated, Direction,
+};
+use crate::error::{check, RuntimeError};
+use crate::ffi::{self, Handle};
 use crate::library::LiteRtLibrary;
+use crate::model::{load_model, validate_model};
 use crate::model_bytes::AlignedBytes;
 
 /// How to compile a model. `Default` gives one XNNPACK thread.
@@ -163,14 +167,15 @@ impl LiteRtScorer {
         )
     }
 
-    /// The LiteRT part of the constructors (runs inside `ffi::guard`).
+    /// The LiteRT part of the constructors (runs inside `ffi::guard`): environment, model,
+    /// checks against the card, compilation, buffers. Each handle is stored in the scorer as
+    /// soon as it exists, so that `Drop` releases whatever was created if a later step fails.
     fn build(
         lib: &LiteRtLibrary,
         model_bytes: AlignedBytes,
         expected: &ExpectedModel,
         options: &ScorerOptions,
     ) -> Result<Self, RuntimeError> {
-        // Partially built scorer: `Drop` releases whatever was created if a later step fails.
         let mut s = LiteRtScorer {
             lib: lib.clone(),
             env: ptr::null_mut(),
@@ -186,84 +191,18 @@ impl LiteRtScorer {
             model_bytes,
         };
         let api = s.lib.api();
-
-        // SAFETY (all blocks below): every call uses the 2.1.4 prototype (checked at load),
-        // passes handles created by this library and still alive, and out-pointers to locals.
-        // Register only the CPU accelerator: no probing for GPU/NPU plug-in libraries (and none
-        // of the warnings that probing prints). LiteRT 2.1.4 still logs a few INFO lines per
-        // environment on stderr: it ignores kLiteRtEnvOptionTagMinLoggerSeverity and exports
-        // no logger control.
-        let env_options = [ffi::EnvOption {
-            tag: ffi::ENV_OPTION_AUTO_REGISTER_ACCELERATORS,
-            value: ffi::AnyInt {
-                any_type: ffi::ANY_TYPE_INT,
-                int_value: ffi::HW_ACCELERATOR_CPU.into(),
-            },
-        }];
-        check(
-            unsafe {
-                (api.create_environment)(
-                    env_options.len() as c_int,
-                    env_options.as_ptr(),
-                    &mut s.env,
-                )
-            },
-            "LiteRtCreateEnvironment",
-        )?;
-
-        let status = unsafe {
-            (api.create_model_from_buffer)(
-                s.model_bytes.as_ptr().cast::<c_void>(),
-                s.model_bytes.len(),
-                &mut s.model,
-            )
-        };
-        if status != ffi::STATUS_OK {
-            s.model = ptr::null_mut();
-            return Err(RuntimeError::CorruptModel {
-                status: Some(status),
-                reason: "LiteRT rejected the model (LiteRtCreateModelFromBuffer)".into(),
-            });
-        }
-        non_null(s.model, "LiteRtCreateModelFromBuffer")?;
-
-        let ((input_type, input_quant), (output_type, output_quant)) =
-            validate_model(api, s.model, expected)?;
-        s.input_quant = input_quant;
-        s.output_quant = output_quant;
-
+        create_environment(api, &mut s.env)?;
+        load_model(api, &s.model_bytes, &mut s.model)?;
+        let (input, output) = validate_model(api, s.model, expected)?;
+        s.input_quant = input.quant;
+        s.output_quant = output.quant;
         s.compiled = compile(api, s.env, s.model, options.num_threads)?;
-
-        let mut fully = false;
-        check(
-            unsafe { (api.compiled_model_is_fully_accelerated)(s.compiled, &mut fully) },
-            "LiteRtCompiledModelIsFullyAccelerated",
-        )?;
-        s.fully_accelerated = fully;
-
-        s.input_buffer = create_buffer(api, s.env, s.compiled, Direction::Input, &input_type)?;
-        s.output_buffer = create_buffer(api, s.env, s.compiled, Direction::Output, &output_type)?;
-        let mut size = 0usize;
-        check(
-            unsafe { (api.get_tensor_buffer_size)(s.input_buffer, &mut size) },
-            "LiteRtGetTensorBufferSize",
-        )?;
-        if size < s.input_len {
-            return Err(RuntimeError::Compile {
-                status: None,
-                reason: format!("input buffer of {size} bytes for {} values", s.input_len),
-            });
-        }
-        check(
-            unsafe { (api.get_tensor_buffer_size)(s.output_buffer, &mut size) },
-            "LiteRtGetTensorBufferSize",
-        )?;
-        if size < 1 {
-            return Err(RuntimeError::Compile {
-                status: None,
-                reason: "empty output buffer".into(),
-            });
-        }
+        s.fully_accelerated = is_fully_accelerated(api, s.compiled)?;
+        let (env, compiled) = (s.env, s.compiled);
+        s.input_buffer = create_buffer(api, env, compiled, Direction::Input, &input.tensor_type)?;
+        s.output_buffer =
+            create_buffer(api, env, compiled, Direction::Output, &output.tensor_type)?;
+        check_buffer_sizes(api, s.input_buffer, s.output_buffer, s.input_len)?;
         Ok(s)
     }
 
@@ -415,281 +354,5 @@ impl Drop for LiteRtScorer {
                 self.env = ptr::null_mut();
             }
         });
-    }
-}
-
-fn check(status: ffi::Status, call: &'static str) -> Result<(), RuntimeError> {
-    if status == ffi::STATUS_OK {
-        Ok(())
-    } else {
-        Err(RuntimeError::LiteRt { call, status })
-    }
-}
-
-/// `handle`, or [`RuntimeError::NullPointer`] if `call` reported success and returned null.
-fn non_null(handle: Handle, call: &'static str) -> Result<Handle, RuntimeError> {
-    if handle.is_null() {
-        Err(RuntimeError::NullPointer { call })
-    } else {
-        Ok(handle)
-    }
-}
-
-/// A validated tensor: its type (needed to allocate buffers) and quantization.
-type TensorInfo = (ffi::RankedTensorType, QuantParams);
-
-/// Checks the model's signature and tensors against the card; returns input and output info.
-fn validate_model(
-    api: &Api,
-    model: Handle,
-    expected: &ExpectedModel,
-) -> Result<(TensorInfo, TensorInfo), RuntimeError> {
-    let corrupt = |status: ffi::Status, what: &str| RuntimeError::CorruptModel {
-        status: Some(status),
-        reason: format!("cannot read the model's {what}"),
-    };
-    // SAFETY: `model` is a live model; out-pointers are locals.
-    unsafe {
-        let mut n_sig = 0usize;
-        let st = (api.get_num_model_signatures)(model, &mut n_sig);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "signatures"));
-        }
-        if n_sig != 1 {
-            return Err(RuntimeError::SignatureMismatch {
-                expected: "1 signature".into(),
-                found: format!("{n_sig} signatures"),
-            });
-        }
-        let mut sig: Handle = ptr::null_mut();
-        let st = (api.get_model_signature)(model, 0, &mut sig);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "signature"));
-        }
-        non_null(sig, "LiteRtGetModelSignature")?;
-        let (mut n_in, mut n_out) = (0usize, 0usize);
-        let st = (api.get_num_signature_inputs)(sig, &mut n_in);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "signature inputs"));
-        }
-        let st = (api.get_num_signature_outputs)(sig, &mut n_out);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "signature outputs"));
-        }
-        if (n_in, n_out) != (1, 1) {
-            return Err(RuntimeError::SignatureMismatch {
-                expected: "1 input and 1 output tensor".into(),
-                found: format!("{n_in} input(s) and {n_out} output(s)"),
-            });
-        }
-        let mut input: Handle = ptr::null_mut();
-        let st = (api.get_signature_input_tensor_by_index)(sig, 0, &mut input);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "input tensor"));
-        }
-        non_null(input, "LiteRtGetSignatureInputTensorByIndex")?;
-        let mut output: Handle = ptr::null_mut();
-        let st = (api.get_signature_output_tensor_by_index)(sig, 0, &mut output);
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "output tensor"));
-        }
-        non_null(output, "LiteRtGetSignatureOutputTensorByIndex")?;
-        let in_type = validate_tensor(
-            api,
-            input,
-            "input",
-            &expected.input_shape,
-            expected.input_quant,
-        )?;
-        let out_type =
-            validate_tensor(api, output, "output", &OUTPUT_SHAPE, expected.output_quant)?;
-        Ok((in_type, out_type))
-    }
-}
-
-/// # Safety
-/// `tensor` must be a live tensor of a live model.
-unsafe fn validate_tensor(
-    api: &Api,
-    tensor: Handle,
-    name: &'static str,
-    shape: &[usize],
-    quant: QuantParams,
-) -> Result<TensorInfo, RuntimeError> {
-    let corrupt = |status: ffi::Status, what: &str| RuntimeError::CorruptModel {
-        status: Some(status),
-        reason: format!("cannot read the {name} tensor's {what}"),
-    };
-    let mut type_id: c_int = -1;
-    // SAFETY: per the function contract; out-pointers are locals.
-    let st = unsafe { (api.get_tensor_type_id)(tensor, &mut type_id) };
-    if st != ffi::STATUS_OK {
-        return Err(corrupt(st, "type id"));
-    }
-    let mut ranked = ffi::RankedTensorType::zeroed();
-    let ranked_ok = type_id == ffi::TENSOR_TYPE_RANKED;
-    if ranked_ok {
-        // SAFETY: as above.
-        let st = unsafe { (api.get_ranked_tensor_type)(tensor, &mut ranked) };
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "shape"));
-        }
-    }
-    let dims: Vec<i64> = ranked.layout.dims().iter().map(|&d| i64::from(d)).collect();
-    let found_quant = || {
-        let mut q_type: c_int = -1;
-        // SAFETY: as above.
-        let st = unsafe { (api.get_quantization_type_id)(tensor, &mut q_type) };
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "quantization type"));
-        }
-        if q_type != ffi::QUANTIZATION_PER_TENSOR {
-            return Ok(FoundQuant::Other(ffi::quantization_type_name(q_type)));
-        }
-        let mut q = ffi::QuantizationPerTensor::default();
-        // SAFETY: as above.
-        let st = unsafe { (api.get_per_tensor_quantization)(tensor, &mut q) };
-        if st != ffi::STATUS_OK {
-            return Err(corrupt(st, "quantization parameters"));
-        }
-        Ok(FoundQuant::PerTensor {
-            scale: q.scale,
-            zero_point: q.zero_point,
-        })
-    };
-    let quant = check_tensor(
-        name,
-        ranked.element_type,
-        ranked_ok.then_some(&dims[..]),
-        found_quant,
-        shape,
-        quant,
-    )?;
-    Ok((ranked, quant))
-}
-
-/// Deleter for the CPU options payload (a `CString` leaked into LiteRT).
-unsafe extern "C" fn free_cpu_options_payload(payload: *mut c_void) {
-    if !payload.is_null() {
-        // SAFETY: `payload` came from `CString::into_raw` in `compile` and LiteRT calls the
-        // deleter exactly once.
-        drop(unsafe { CString::from_raw(payload.cast()) });
-    }
-}
-
-/// Creates the compilation options (CPU accelerator, XNNPACK with `num_threads` threads),
-/// compiles, and destroys the options again (LiteRtCreateCompiledModel does not keep them).
-fn compile(
-    api: &Api,
-    env: Handle,
-    model: Handle,
-    num_threads: u32,
-) -> Result<Handle, RuntimeError> {
-    struct Options<'a>(&'a Api, Handle);
-    impl Drop for Options<'_> {
-        fn drop(&mut self) {
-            if !self.1.is_null() {
-                // SAFETY: a live options object owned by this guard.
-                unsafe { (self.0.destroy_options)(self.1) }
-            }
-        }
-    }
-    let mut options = Options(api, ptr::null_mut());
-    // SAFETY: 2.1.4 prototypes; handles are live; out-pointers are locals. The CPU options
-    // payload is the TOML text 2.1.4's CPU accelerator parses (`num_threads = N`), under the
-    // identifier "xnnpack"; ownership passes to LiteRT with its deleter on success.
-    unsafe {
-        check((api.create_options)(&mut options.1), "LiteRtCreateOptions")?;
-        check(
-            (api.set_options_hardware_accelerators)(options.1, ffi::HW_ACCELERATOR_CPU),
-            "LiteRtSetOptionsHardwareAccelerators",
-        )?;
-        let payload = CString::new(format!("num_threads = {num_threads}\n"))
-            .map_err(|_| RuntimeError::InvalidSpec("bad CPU options".into()))?
-            .into_raw();
-        let mut opaque: Handle = ptr::null_mut();
-        let st = (api.create_opaque_options)(
-            ffi::CPU_OPTIONS_IDENTIFIER.as_ptr(),
-            payload.cast(),
-            Some(free_cpu_options_payload),
-            &mut opaque,
-        );
-        if st != ffi::STATUS_OK {
-            free_cpu_options_payload(payload.cast());
-            return Err(RuntimeError::LiteRt {
-                call: "LiteRtCreateOpaqueOptions",
-                status: st,
-            });
-        }
-        let st = (api.add_opaque_options)(options.1, opaque);
-        if st != ffi::STATUS_OK {
-            (api.destroy_opaque_options)(opaque);
-            return Err(RuntimeError::LiteRt {
-                call: "LiteRtAddOpaqueOptions",
-                status: st,
-            });
-        }
-        let mut compiled: Handle = ptr::null_mut();
-        let st = (api.create_compiled_model)(env, model, options.1, &mut compiled);
-        if st != ffi::STATUS_OK {
-            return Err(RuntimeError::Compile {
-                status: Some(st),
-                reason: "LiteRtCreateCompiledModel (CPU accelerator, XNNPACK)".into(),
-            });
-        }
-        non_null(compiled, "LiteRtCreateCompiledModel")
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Direction {
-    Input,
-    Output,
-}
-
-/// Creates the managed host-memory buffer LiteRT asks for, for tensor 0 of signature 0.
-fn create_buffer(
-    api: &Api,
-    env: Handle,
-    compiled: Handle,
-    direction: Direction,
-    tensor_type: &ffi::RankedTensorType,
-) -> Result<Handle, RuntimeError> {
-    let mut requirements: Handle = ptr::null_mut();
-    // SAFETY: live handles; the requirements object is owned by the compiled model and only
-    // used before this function returns.
-    unsafe {
-        let (st, call) = match direction {
-            Direction::Input => (
-                (api.get_compiled_model_input_buffer_requirements)(
-                    compiled,
-                    0,
-                    0,
-                    &mut requirements,
-                ),
-                "LiteRtGetCompiledModelInputBufferRequirements",
-            ),
-            Direction::Output => (
-                (api.get_compiled_model_output_buffer_requirements)(
-                    compiled,
-                    0,
-                    0,
-                    &mut requirements,
-                ),
-                "LiteRtGetCompiledModelOutputBufferRequirements",
-            ),
-        };
-        check(st, call)?;
-        let mut buffer: Handle = ptr::null_mut();
-        check(
-            (api.create_managed_tensor_buffer_from_requirements)(
-                env,
-                tensor_type,
-                requirements,
-                &mut buffer,
-            ),
-            "LiteRtCreateManagedTensorBufferFromRequirements",
-        )?;
-        non_null(buffer, "LiteRtCreateManagedTensorBufferFromRequirements")
     }
 }
