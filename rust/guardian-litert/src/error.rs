@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use guardian_core::{QuantParams, ScoreError};
 
 use crate::ffi::{Handle, Status, STATUS_OK};
+use crate::library::{pinned_litert_version, PINNED_LITERT_VERSION};
 
 /// How to obtain the runtime library; part of every "library not found" message.
-pub const HOW_TO_GET_LIBRARY: &str = "get libLiteRt.so (LiteRT 2.1.4) with `make litert` or \
-     `scripts/fetch_litert.sh` (it lands in .cache/litert/libLiteRt.so), \
-     or set GUARDIAN_LITERT_LIB=/path/to/libLiteRt.so";
+pub const HOW_TO_GET_LIBRARY: &str = concat!(
+    "get libLiteRt.so (LiteRT ",
+    pinned_litert_version!(),
+    ") with `make litert` or `scripts/fetch_litert.sh` (it lands in \
+     .cache/litert/libLiteRt.so), or set GUARDIAN_LITERT_LIB=/path/to/libLiteRt.so"
+);
 
 /// Everything that can go wrong while loading LiteRT, loading and validating a model, or
 /// running it. Nothing in this crate panics or aborts on bad input: it returns one of these.
@@ -35,7 +39,7 @@ pub enum RuntimeError {
 
     /// The library does not export a C function this binding calls.
     #[error(
-        "{path} does not export {symbol}: not a LiteRT 2.1.4 C API library; {HOW_TO_GET_LIBRARY}"
+        "{path} does not export {symbol}: not a LiteRT {PINNED_LITERT_VERSION} C API library; {HOW_TO_GET_LIBRARY}"
     )]
     MissingSymbol {
         /// The library file.
@@ -46,7 +50,7 @@ pub enum RuntimeError {
 
     /// The library is a LiteRT of another version, whose C API differs from the pinned 2.1.4
     /// (calling it through the 2.1.4 prototypes would be undefined behaviour).
-    #[error("{path} is not LiteRT 2.1.4: {reason}; {HOW_TO_GET_LIBRARY}")]
+    #[error("{path} is not LiteRT {PINNED_LITERT_VERSION}: {reason}; {HOW_TO_GET_LIBRARY}")]
     VersionMismatch {
         /// The library file.
         path: PathBuf,
@@ -245,6 +249,19 @@ impl From<RuntimeError> for ScoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn library_messages_name_the_pinned_version() {
+        let want = format!("LiteRT {PINNED_LITERT_VERSION}");
+        assert!(HOW_TO_GET_LIBRARY.contains(&want), "{HOW_TO_GET_LIBRARY}");
+        let wrong = RuntimeError::VersionMismatch {
+            path: "x.so".into(),
+            reason: "r".into(),
+        };
+        assert!(wrong
+            .to_string()
+            .starts_with(&format!("x.so is not {want}: r; ")));
+    }
 
     #[test]
     fn a_null_pointer_is_its_own_error_not_status_ok() {

@@ -17,6 +17,8 @@ use std::ffi::{c_char, c_int, c_void};
 
 use libloading::Library;
 
+use crate::library::PINNED_LITERT_VERSION;
+
 /// `LiteRtStatus` (a C enum, `int`-sized); `0` is `kLiteRtStatusOk`.
 pub(crate) type Status = c_int;
 /// Every LiteRT object is an opaque pointer (`LITERT_DEFINE_HANDLE`).
@@ -227,7 +229,10 @@ macro_rules! api {
                 if !missing.is_empty() || !extra.is_empty() {
                     let mut why = Vec::new();
                     if !missing.is_empty() {
-                        why.push(format!("lacks {} (older or newer than 2.1.4)", missing.join(", ")));
+                        why.push(format!(
+                            "lacks {} (older or newer than {PINNED_LITERT_VERSION})",
+                            missing.join(", ")
+                        ));
                     }
                     if !extra.is_empty() {
                         why.push(format!(

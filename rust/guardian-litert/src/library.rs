@@ -16,8 +16,16 @@ pub const LIBRARY_ENV_VAR: &str = "GUARDIAN_LITERT_LIB";
 /// Where `scripts/fetch_litert.sh` puts the library, relative to the repository root.
 pub const CACHE_RELATIVE_PATH: &str = ".cache/litert/libLiteRt.so";
 
+/// [`PINNED_LITERT_VERSION`] as a literal, for `concat!` in constants.
+macro_rules! pinned_litert_version {
+    () => {
+        "2.1.4"
+    };
+}
+pub(crate) use pinned_litert_version;
+
 /// The LiteRT version whose C API this crate binds.
-pub const PINNED_LITERT_VERSION: &str = "2.1.4";
+pub const PINNED_LITERT_VERSION: &str = pinned_litert_version!();
 
 /// A loaded LiteRT 2.1.4 runtime library (`libLiteRt.so`).
 ///
