@@ -7,6 +7,7 @@
 //! sensor's range) and gyroscope (rad/s) at jittery irregular timestamps. Everything is
 //! deterministic for a seed.
 
+mod motion;
 mod phone;
 mod rng;
 mod rotation;
@@ -14,6 +15,7 @@ mod rotation;
 use guardian_core::{Sample, STANDARD_GRAVITY as G};
 use serde::{Deserialize, Serialize};
 
+use motion::{pose, Pose};
 use phone::{Call, CallPath};
 pub use rng::SplitMix64;
 use rotation::{Mat3, Vec3};
@@ -181,15 +183,6 @@ impl Default for SensorModel {
             gyro_noise: 0.003,
         }
     }
-}
-
-/// The phone's pose and the body's motion at one instant.
-#[derive(Debug, Clone, Copy)]
-struct Pose {
-    /// Phone-to-world rotation (world z up).
-    rot: Mat3,
-    /// Linear acceleration of the phone, world frame, m/s^2 (gravity not included).
-    lin: Vec3,
 }
 
 /// Thigh pitch and roll: 0 pitch is standing, 90 degrees is thigh horizontal.
@@ -478,161 +471,6 @@ struct Span {
 
 /// Where in a 3 s fall segment the impact happens, s.
 const FALL_IMPACT_AT: f64 = 1.3;
-
-fn smoothstep(x: f64) -> f64 {
-    let x = x.clamp(0.0, 1.0);
-    x * x * (3.0 - 2.0 * x)
-}
-
-fn lerp_posture(a: Posture, b: Posture, x: f64) -> Posture {
-    Posture {
-        pitch: a.pitch + (b.pitch - a.pitch) * x,
-        roll: a.roll + (b.roll - a.roll) * x,
-    }
-}
-
-/// A half-sine pulse of height `peak` and width `width` s starting at `at`.
-fn pulse(t: f64, at: f64, width: f64, peak: f64) -> f64 {
-    if t < at || t > at + width {
-        0.0
-    } else {
-        peak * (std::f64::consts::PI * (t - at) / width).sin()
-    }
-}
-
-/// The pose of the phone `t` seconds into `seg`, with the phone in `pocket` (phone to thigh)
-/// and, for a phone call's stages, on the call's `path`.
-fn pose(seg: &Segment, t: f64, pocket: &Mat3, path: Option<&CallPath>) -> Pose {
-    let g = f64::from(G);
-    let tau = std::f64::consts::TAU;
-    let v = seg.vary;
-    let body = |p: Posture, yaw: f64| rotation::body(p.pitch, p.roll, yaw);
-    let in_pocket = |p: Posture, yaw: f64, lin: Vec3| Pose {
-        rot: body(p, yaw).mul(pocket),
-        lin,
-    };
-    // Small sway/breathing so "still" is never perfectly still on a body.
-    let sway = 0.04 * g * (tau * 0.3 * t + seg.phase).sin();
-    match seg.activity {
-        Activity::Standing | Activity::Sitting | Activity::Lying => {
-            in_pocket(seg.from, 0.0, [sway * 0.3, 0.0, sway * 0.5])
-        }
-        Activity::Walking | Activity::Stairs | Activity::Jogging => {
-            let (f, swing, bounce, strike) = match seg.activity {
-                Activity::Walking => (0.9 + 0.1 * v, 25.0, 0.25, 0.35),
-                Activity::Stairs => (0.75 + 0.1 * v, 35.0, 0.3, 0.5),
-                _ => (1.35 + 0.15 * v, 40.0, 0.7, 1.3),
-            };
-            let ph = tau * f * (t + seg.phase);
-            let pitch = swing * ph.sin();
-            let step = (2.0 * ph).sin();
-            // Heel strike: a short vertical pulse once per step.
-            let frac = (2.0 * f * (t + seg.phase)).fract();
-            let strike = pulse(frac, 0.1, 0.12, strike * g);
-            let lin = [0.1 * g * ph.cos(), 0.0, bounce * g * step + strike];
-            in_pocket(Posture { pitch, roll: 0.0 }, 0.0, lin)
-        }
-        Activity::SitDownHard => {
-            // Lower for 0.9 s, land on the chair with a 1.4-2.2 g jolt, settle.
-            let x = smoothstep(t / 0.9);
-            let mut lin = [
-                0.0,
-                0.0,
-                -0.3 * g * (std::f64::consts::PI * (t / 0.9).min(1.0)).sin(),
-            ];
-            lin[2] += pulse(t, 0.9, 0.12, (0.5 + 0.6 * v) * g);
-            in_pocket(lerp_posture(seg.from, seg.to, x), 0.0, lin)
-        }
-        Activity::GettingUp | Activity::LyingDown => {
-            let x = smoothstep(t / seg.dur);
-            let lin = [0.0, 0.0, 0.15 * g * (tau * t / seg.dur).sin()];
-            in_pocket(lerp_posture(seg.from, seg.to, x), 0.0, lin)
-        }
-        Activity::Fall(kind) => {
-            // As in the pocket recordings of MobiFall: about 1 s of losing balance (the thigh
-            // turns at 1-3 rad/s while |a| sinks to 0.3-0.5 g), a first impact at 1.3 s
-            // (1.8-3.2 g) followed by smaller knocks (knee, hip, hand) over 0.3 s, about a second
-            // of decaying movement, then lying.
-            let tb = FALL_IMPACT_AT - 1.0;
-            let x = smoothstep((t - tb) / 1.0);
-            let mut posture = lerp_posture(seg.from, seg.to, x);
-            let after = t - FALL_IMPACT_AT;
-            let settle = if after > 0.0 {
-                (-after / 0.4).exp()
-            } else {
-                0.0
-            };
-            posture.roll += 15.0 * (tau * 2.2 * after).sin() * settle;
-            posture.pitch += 8.0 * (tau * 1.7 * after).sin() * settle;
-            let mut lin = [0.0; 3];
-            let depth = if kind == FallKind::Faint {
-                0.5
-            } else {
-                0.5 + 0.2 * v
-            };
-            if t > FALL_IMPACT_AT - 0.6 && t < FALL_IMPACT_AT {
-                lin[2] = -depth * g * smoothstep((t - (FALL_IMPACT_AT - 0.6)) / 0.3);
-            }
-            let peak = (1.8 + 1.4 * v) * g;
-            lin[2] += pulse(t, FALL_IMPACT_AT, 0.08, peak);
-            lin[0] += pulse(t, FALL_IMPACT_AT, 0.08, 0.4 * peak * (v - 0.5));
-            lin[1] += pulse(t, FALL_IMPACT_AT + 0.12, 0.07, (0.8 + 0.6 * v) * g);
-            lin[2] += pulse(t, FALL_IMPACT_AT + 0.3, 0.1, 0.6 * g);
-            if after > 0.0 {
-                lin[2] += 0.3 * g * (tau * 3.1 * after).sin() * (-after / 0.35).exp();
-                lin[0] += 0.2 * g * (tau * 2.3 * after).cos() * (-after / 0.35).exp();
-                lin[2] += sway * 0.3;
-            }
-            in_pocket(posture, 0.0, lin)
-        }
-        Activity::PhoneDropped => {
-            // Out of the pocket (0-0.7 s), slips (0.7 s), falls 0.4 s tumbling, hits the table
-            // at 1.1 s with a sharp 5-8 g knock, two small bounces, lies face up.
-            let flat = rotation::flat(seg.vary * 360.0);
-            if t < 0.7 {
-                in_pocket(seg.from, 0.0, [0.0, 0.0, 0.2 * g * (tau * t / 0.7).sin()])
-            } else if t < 1.1 {
-                let spin = rotation::axis_angle([0.6, 0.3, 0.74], 9.0 * (t - 0.7));
-                let rot = spin.mul(&body(seg.from, 0.0).mul(pocket));
-                Pose {
-                    rot,
-                    lin: [0.0, 0.0, -0.97 * g],
-                }
-            } else {
-                let knock = pulse(t, 1.1, 0.02, (5.0 + 3.0 * v) * g)
-                    + pulse(t, 1.2, 0.02, 1.5 * g)
-                    + pulse(t, 1.28, 0.015, 0.6 * g);
-                Pose {
-                    rot: flat,
-                    lin: [0.0, 0.0, knock],
-                }
-            }
-        }
-        Activity::PhoneOnTable => Pose {
-            rot: rotation::flat(seg.vary * 360.0),
-            lin: [0.0; 3],
-        },
-        Activity::PhoneTakenOut | Activity::PhoneAtEar | Activity::PhonePutBack => {
-            match path {
-                Some(path) => path.pose(seg.activity, t, sway),
-                // `phone_call` adds these stages only with their call; without it, stand still.
-                None => in_pocket(seg.from, 0.0, [sway * 0.3, 0.0, sway * 0.5]),
-            }
-        }
-        Activity::PhonePickedUp => {
-            let x = smoothstep(t / seg.dur);
-            let rot = if x < 0.5 {
-                rotation::flat(seg.vary * 360.0)
-            } else {
-                body(STAND, 0.0).mul(pocket)
-            };
-            Pose {
-                rot,
-                lin: [0.0, 0.0, 0.3 * g * (tau * t / seg.dur).sin()],
-            }
-        }
-    }
-}
 
 /// Samples `value(t)` at a nominal rate with uniform jitter, from `start` to `end` ns.
 fn sample_stream(

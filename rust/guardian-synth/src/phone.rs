@@ -12,8 +12,9 @@
 
 use guardian_core::STANDARD_GRAVITY;
 
+use crate::motion::{pulse, smoothstep, Pose};
 use crate::rotation::{self, Mat3, Vec3};
-use crate::{pulse, smoothstep, Activity, Pose, SplitMix64, STAND};
+use crate::{Activity, SplitMix64, STAND};
 
 /// Where the phone went back: as before, or flipped.
 #[derive(Debug, Clone, Copy)]
