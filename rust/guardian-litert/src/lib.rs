@@ -40,7 +40,8 @@ mod tflite_check;
 
 pub use error::{format_paths, RuntimeError, HOW_TO_GET_LIBRARY};
 pub use library::{
-    cache_candidates, LiteRtLibrary, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR, PINNED_LITERT_VERSION,
+    cache_candidates, open_library, LiteRtLibrary, OpenError, CACHE_RELATIVE_PATH, LIBRARY_ENV_VAR,
+    PINNED_LITERT_VERSION,
 };
 pub use model_bytes::{check_tflite_model, MIN_MODEL_BYTES, TFLITE_IDENTIFIER};
 pub use scorer::{LiteRtScorer, ScorerOptions};

@@ -70,30 +70,14 @@ impl LiteRtLibrary {
     /// absent.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, RuntimeError> {
         let path = path.as_ref();
-        let is_bare_name = path.components().count() == 1 && !path.is_absolute();
-        if path.is_dir() {
-            return Err(RuntimeError::LibraryLoad {
-                path: path.to_path_buf(),
-                reason: "it is a directory; give the path of the library file itself".into(),
-            });
-        }
-        if !is_bare_name && !path.is_file() {
-            return Err(RuntimeError::LibraryNotFound {
+        let lib = open_library(path).map_err(|e| match e {
+            OpenError::NotFound => RuntimeError::LibraryNotFound {
                 tried: vec![path.to_path_buf()],
-            });
-        }
-        let lib = open(path).map_err(|e| {
-            if is_bare_name {
-                // The system search found nothing by that name (or something unloadable).
-                RuntimeError::LibraryNotFound {
-                    tried: vec![path.to_path_buf()],
-                }
-            } else {
-                RuntimeError::LibraryLoad {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                }
-            }
+            },
+            OpenError::Load(reason) => RuntimeError::LibraryLoad {
+                path: path.to_path_buf(),
+                reason,
+            },
         })?;
         let api = Api::load(&lib).map_err(|e| match e {
             ApiError::MissingSymbol(symbol) => RuntimeError::MissingSymbol {
@@ -157,18 +141,53 @@ impl LiteRtLibrary {
     }
 }
 
+/// Why [`open_library`] could not open a library.
+#[derive(Debug)]
+pub enum OpenError {
+    /// No file at the path, or the loader's search found nothing usable by that bare name.
+    NotFound,
+    /// Something is at the path but cannot be loaded (a directory, or the loader refused it):
+    /// why.
+    Load(String),
+}
+
+/// Opens the runtime library at `path` (a file path, or a bare file name for the dynamic
+/// loader's search path), as every Guardian backend does: a directory is refused with a
+/// message saying so, a path with no file there is [`OpenError::NotFound`], and so is a bare
+/// name the loader cannot find or load.
+pub fn open_library(path: &Path) -> Result<Library, OpenError> {
+    let is_bare_name = path.components().count() == 1 && !path.is_absolute();
+    if path.is_dir() {
+        return Err(OpenError::Load(
+            "it is a directory; give the path of the library file itself".into(),
+        ));
+    }
+    if !is_bare_name && !path.is_file() {
+        return Err(OpenError::NotFound);
+    }
+    open(path).map_err(|e| {
+        if is_bare_name {
+            // The system search found nothing by that name (or something unloadable).
+            OpenError::NotFound
+        } else {
+            OpenError::Load(e.to_string())
+        }
+    })
+}
+
 #[cfg(unix)]
 fn open(path: &Path) -> Result<Library, libloading::Error> {
     use libloading::os::unix::{Library as UnixLibrary, RTLD_LOCAL, RTLD_NOW};
     // RTLD_NOW: an incomplete library fails here, not in the middle of an invoke.
-    // SAFETY: loading runs the library's initialisers; libLiteRt.so's only register LiteRT's
-    // built-in accelerators and ops.
+    // SAFETY: loading runs the library's initialisers; those of the runtimes Guardian loads
+    // (libLiteRt.so, the TensorFlow Lite C library) only register built-in kernels, ops and
+    // accelerators.
     unsafe { UnixLibrary::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(Library::from)
 }
 
 #[cfg(not(unix))]
 fn open(path: &Path) -> Result<Library, libloading::Error> {
-    // SAFETY: as above.
+    // SAFETY: as for the unix `open` above.
     unsafe { Library::new(path) }
 }
 

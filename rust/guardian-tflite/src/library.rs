@@ -6,6 +6,7 @@ use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use guardian_litert::{open_library, OpenError};
 use libloading::Library;
 
 use crate::error::{exception, ClassicError};
@@ -65,27 +66,20 @@ impl ClassicLibrary {
     /// this crate calls and checks `TfLiteVersion()` is 2.x.
     ///
     /// Errors: [`ClassicError::LibraryNotFound`] if `path` names a file that is not there (or a
-    /// bare name the loader cannot find), [`ClassicError::LibraryLoad`] if the loader refuses
-    /// it, [`ClassicError::MissingSymbol`], [`ClassicError::UnsupportedVersion`].
+    /// bare name the loader cannot find), [`ClassicError::LibraryLoad`] if it is a directory or
+    /// the loader refuses it, [`ClassicError::MissingSymbol`],
+    /// [`ClassicError::UnsupportedVersion`] (the same opening as LiteRT's,
+    /// [`guardian_litert::open_library`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ClassicError> {
         let path = path.as_ref();
-        let is_bare_name = path.components().count() == 1 && !path.is_absolute();
-        if !is_bare_name && !path.is_file() {
-            return Err(ClassicError::LibraryNotFound {
+        let lib = open_library(path).map_err(|e| match e {
+            OpenError::NotFound => ClassicError::LibraryNotFound {
                 tried: vec![path.to_path_buf()],
-            });
-        }
-        let lib = open(path).map_err(|e| {
-            if is_bare_name {
-                ClassicError::LibraryNotFound {
-                    tried: vec![path.to_path_buf()],
-                }
-            } else {
-                ClassicError::LibraryLoad {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                }
-            }
+            },
+            OpenError::Load(reason) => ClassicError::LibraryLoad {
+                path: path.to_path_buf(),
+                reason,
+            },
         })?;
         let api = Api::load(&lib).map_err(|symbol| ClassicError::MissingSymbol {
             path: path.to_path_buf(),
@@ -201,17 +195,3 @@ impl ClassicLibrary {
 }
 
 const LINKED: &str = "linked into the app";
-
-#[cfg(unix)]
-fn open(path: &Path) -> Result<Library, libloading::Error> {
-    use libloading::os::unix::{Library as UnixLibrary, RTLD_LOCAL, RTLD_NOW};
-    // RTLD_NOW: an incomplete library fails here, not in the middle of an invoke.
-    // SAFETY: loading runs the library's initialisers; TF Lite's only register its kernels.
-    unsafe { UnixLibrary::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(Library::from)
-}
-
-#[cfg(not(unix))]
-fn open(path: &Path) -> Result<Library, libloading::Error> {
-    // SAFETY: as above.
-    unsafe { Library::new(path) }
-}

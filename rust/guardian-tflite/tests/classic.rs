@@ -315,6 +315,11 @@ fn library_errors_are_typed_and_say_how_to_get_the_library() {
     std::fs::write(&junk, b"not a shared object").expect("write");
     let e = ClassicLibrary::load(&junk).expect_err("junk");
     assert!(matches!(e, ClassicError::LibraryLoad { .. }), "{e}");
+    let e = ClassicLibrary::load(&dir).expect_err("a directory");
+    assert!(
+        matches!(e, ClassicError::LibraryLoad { .. }) && e.to_string().contains("is a directory"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 
     // LiteRT 2.1.4's library exports no classic C API.
