@@ -28,6 +28,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod card_check;
 mod compile;
 mod error;

@@ -187,7 +187,8 @@ fn open(path: &Path) -> Result<Library, libloading::Error> {
 
 #[cfg(not(unix))]
 fn open(path: &Path) -> Result<Library, libloading::Error> {
-    // SAFETY: as for the unix `open` above.
+    // SAFETY: loading runs the library's initialisers, which only register built-in kernels,
+    // ops and accelerators (as for the unix `open` above).
     unsafe { Library::new(path) }
 }
 

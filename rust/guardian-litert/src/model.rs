@@ -49,7 +49,7 @@ pub(crate) fn validate_model(
 ) -> Result<(TensorInfo, TensorInfo), RuntimeError> {
     let signature = single_signature(api, model)?;
     let (input, output) = signature_tensors(api, signature)?;
-    // SAFETY: both tensors belong to `model`, which is live.
+    // SAFETY: `input` is a non-null tensor of `model`, which is live.
     let input = unsafe {
         validate_tensor(
             api,
@@ -59,7 +59,7 @@ pub(crate) fn validate_model(
             expected.input_quant,
         )
     }?;
-    // SAFETY: as above.
+    // SAFETY: `output` is a non-null tensor of `model`, which is live.
     let output =
         unsafe { validate_tensor(api, output, "output", &OUTPUT_SHAPE, expected.output_quant) }?;
     Ok((input, output))
@@ -88,7 +88,8 @@ fn single_signature(api: &Api, model: Handle) -> Result<Handle, RuntimeError> {
         });
     }
     let mut signature: Handle = ptr::null_mut();
-    // SAFETY: as above; index 0 exists (one signature).
+    // SAFETY: the 2.1.4 prototype; `model` is live and has one signature (index 0 exists);
+    // the out-pointer is a local.
     let st = unsafe { (api.get_model_signature)(model, 0, &mut signature) };
     if st != ffi::STATUS_OK {
         return Err(unreadable(st, "signature"));
@@ -105,7 +106,8 @@ fn signature_tensors(api: &Api, signature: Handle) -> Result<(Handle, Handle), R
     if st != ffi::STATUS_OK {
         return Err(unreadable(st, "signature inputs"));
     }
-    // SAFETY: as above.
+    // SAFETY: the 2.1.4 prototype; `signature` belongs to a live model; the out-pointer is a
+    // local.
     let st = unsafe { (api.get_num_signature_outputs)(signature, &mut n_out) };
     if st != ffi::STATUS_OK {
         return Err(unreadable(st, "signature outputs"));
@@ -117,14 +119,16 @@ fn signature_tensors(api: &Api, signature: Handle) -> Result<(Handle, Handle), R
         });
     }
     let mut input: Handle = ptr::null_mut();
-    // SAFETY: as above; index 0 exists (one input).
+    // SAFETY: the 2.1.4 prototype; `signature` belongs to a live model and has one input
+    // (index 0 exists); the out-pointer is a local.
     let st = unsafe { (api.get_signature_input_tensor_by_index)(signature, 0, &mut input) };
     if st != ffi::STATUS_OK {
         return Err(unreadable(st, "input tensor"));
     }
     let input = non_null(input, "LiteRtGetSignatureInputTensorByIndex")?;
     let mut output: Handle = ptr::null_mut();
-    // SAFETY: as above; index 0 exists (one output).
+    // SAFETY: the 2.1.4 prototype; `signature` belongs to a live model and has one output
+    // (index 0 exists); the out-pointer is a local.
     let st = unsafe { (api.get_signature_output_tensor_by_index)(signature, 0, &mut output) };
     if st != ffi::STATUS_OK {
         return Err(unreadable(st, "output tensor"));
@@ -153,7 +157,7 @@ unsafe fn validate_tensor(
     shape: &[usize],
     quant: QuantParams,
 ) -> Result<TensorInfo, RuntimeError> {
-    // SAFETY: per the function contract.
+    // SAFETY: `tensor` is a live tensor of a live model (the function contract).
     let ranked = unsafe { ranked_type(api, tensor, name) }?;
     let tensor_type = ranked.unwrap_or_else(ffi::RankedTensorType::zeroed);
     let dims: Vec<i64> = tensor_type
@@ -166,7 +170,8 @@ unsafe fn validate_tensor(
         name,
         tensor_type.element_type,
         ranked.is_some().then_some(&dims[..]),
-        // SAFETY: per the function contract.
+        // SAFETY: `tensor` is a live tensor of a live model (the function contract), and
+        // `check_tensor` calls this before returning.
         || unsafe { found_quant(api, tensor, name) },
         shape,
         quant,
@@ -193,7 +198,8 @@ unsafe fn ranked_type(
         return Ok(None);
     }
     let mut ranked = ffi::RankedTensorType::zeroed();
-    // SAFETY: as above; `ranked` has the 2.1.4 layout (size asserted in `ffi`).
+    // SAFETY: the 2.1.4 prototype; `tensor` per the function contract; `ranked` is a local in
+    // the 2.1.4 layout (size asserted in `ffi`).
     let st = unsafe { (api.get_ranked_tensor_type)(tensor, &mut ranked) };
     if st != ffi::STATUS_OK {
         return Err(unreadable_tensor(name, st, "shape"));
@@ -216,7 +222,8 @@ unsafe fn found_quant(api: &Api, tensor: Handle, name: &str) -> Result<FoundQuan
         return Ok(FoundQuant::Other(ffi::quantization_type_name(q_type)));
     }
     let mut q = ffi::QuantizationPerTensor::default();
-    // SAFETY: as above; `q` has the 2.1.4 layout (size asserted in `ffi`).
+    // SAFETY: the 2.1.4 prototype; `tensor` per the function contract; `q` is a local in the
+    // 2.1.4 layout (size asserted in `ffi`).
     let st = unsafe { (api.get_per_tensor_quantization)(tensor, &mut q) };
     if st != ffi::STATUS_OK {
         return Err(unreadable_tensor(name, st, "quantization parameters"));

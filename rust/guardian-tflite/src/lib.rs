@@ -29,6 +29,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod error;
 mod ffi;
 mod library;

@@ -144,8 +144,8 @@ impl ClassicLibrary {
         lib: Option<Library>,
     ) -> Result<Self, ClassicError> {
         let shown = || path.clone().unwrap_or_else(|| PathBuf::from(LINKED));
-        // SAFETY: `TfLiteVersion` takes nothing and returns a static NUL-terminated string.
         let version = guardian_litert::guard(|| {
+            // SAFETY: `TfLiteVersion` takes nothing and returns a static NUL-terminated string.
             let p = unsafe { (api.version)() };
             if p.is_null() {
                 String::new()

@@ -142,8 +142,10 @@ impl ClassicScorer {
             Err(ClassicError::Interpreter { call, status })
         };
 
-        // SAFETY (all blocks below): prototypes of the C API (see `ffi`); every pointer passed
-        // was returned by this library and is still alive; the model bytes outlive the model.
+        // Every call below uses the C API's prototype (see `ffi`) and passes only pointers this
+        // library returned and that are still alive.
+        // SAFETY: the bytes are valid for their length and outlive the model (the scorer owns
+        // both and drops the bytes last); TF Lite reads them in place.
         s.model = unsafe {
             (api.model_create)(s.model_bytes.as_ptr().cast::<c_void>(), s.model_bytes.len())
         };
@@ -156,26 +158,34 @@ impl ClassicScorer {
             }
             .into());
         }
+        // SAFETY: takes nothing; the result is checked for null before use.
         s.options = unsafe { (api.options_create)() };
         if s.options.is_null() {
             return interp_err("TfLiteInterpreterOptionsCreate", None);
         }
+        // SAFETY: `s.options` is live (checked non-null above).
         unsafe { (api.options_set_num_threads)(s.options, NUM_THREADS) };
-        // NULL options: the defaults of whatever version this is (see `ffi`).
+        // SAFETY: NULL options are allowed and mean the defaults of whatever version this is
+        // (see `ffi`); the result is checked for null before use.
         s.delegate = unsafe { (api.xnnpack_create)(ptr::null()) };
         if s.delegate.is_null() {
             return interp_err("TfLiteXNNPackDelegateCreate", None);
         }
+        // SAFETY: options and delegate are live; the delegate outlives the interpreter (`Drop`
+        // deletes the interpreter first).
         unsafe { (api.options_add_delegate)(s.options, s.delegate) };
+        // SAFETY: model and options are live; the result is checked for null before use.
         s.interpreter = unsafe { (api.interpreter_create)(s.model, s.options) };
         if s.interpreter.is_null() {
             return interp_err("TfLiteInterpreterCreate", None);
         }
-        // The caller may delete the options once the interpreter exists (the delegate must
-        // outlive the interpreter, and does: it is deleted after it).
+        // SAFETY: the caller may delete the options once the interpreter exists (the delegate
+        // must outlive the interpreter, and does: it is deleted after it); nulled right after,
+        // so `Drop` does not delete them again.
         unsafe { (api.options_delete)(s.options) };
         s.options = ptr::null_mut();
 
+        // SAFETY: the interpreter is live (checked non-null above).
         let (n_in, n_out) = unsafe {
             (
                 (api.input_count)(s.interpreter),
@@ -189,12 +199,14 @@ impl ClassicScorer {
             }
             .into());
         }
+        // SAFETY: the interpreter is live and has one input (index 0 exists).
         s.input = unsafe { (api.input_tensor)(s.interpreter, 0) };
+        // SAFETY: the interpreter is live and has one output (index 0 exists).
         s.output = unsafe { (api.output_tensor)(s.interpreter, 0) };
         if s.input.is_null() || s.output.is_null() {
             return interp_err("TfLiteInterpreterGet{Input,Output}Tensor", None);
         }
-        // SAFETY: live tensors of the live interpreter.
+        // SAFETY: `s.input` is a live tensor (non-null) of the live interpreter.
         s.input_quant = unsafe {
             validate_tensor(
                 api,
@@ -204,6 +216,7 @@ impl ClassicScorer {
                 expected.input_quant,
             )
         }?;
+        // SAFETY: `s.output` is a live tensor (non-null) of the live interpreter.
         s.output_quant = unsafe {
             validate_tensor(
                 api,
@@ -214,14 +227,18 @@ impl ClassicScorer {
             )
         }?;
 
+        // SAFETY: the interpreter is live.
         let status = unsafe { (api.allocate_tensors)(s.interpreter) };
         if status != ffi::STATUS_OK {
             return interp_err("TfLiteInterpreterAllocateTensors", Some(status));
         }
         // Tensor pointers stay valid after allocation (TF Lite keeps its tensor array), but read
         // them again rather than rely on it.
+        // SAFETY: the interpreter is live and has one input (index 0 exists).
         s.input = unsafe { (api.input_tensor)(s.interpreter, 0) };
+        // SAFETY: the interpreter is live and has one output (index 0 exists).
         s.output = unsafe { (api.output_tensor)(s.interpreter, 0) };
+        // SAFETY: both tensors are read only if non-null, as tensors of the live interpreter.
         let sizes = unsafe {
             (!s.input.is_null() && !s.output.is_null()).then(|| {
                 (
@@ -354,18 +371,19 @@ unsafe fn validate_tensor(
     shape: &[usize],
     quant: QuantParams,
 ) -> Result<QuantParams, ClassicError> {
-    // SAFETY: per the function contract.
+    // SAFETY: `tensor` is a live tensor of a live interpreter (the function contract).
     let (element_type, rank) =
         unsafe { ((api.tensor_type)(tensor), (api.tensor_num_dims)(tensor)) };
     // A negative rank: TF Lite has no dims for the tensor (reported as "no ranked shape").
     let dims: Option<Vec<i64>> = (0..=8).contains(&rank).then(|| {
         (0..rank)
-            // SAFETY: `d < rank`.
+            // SAFETY: `tensor` is live (the function contract) and `d < rank`.
             .map(|d| i64::from(unsafe { (api.tensor_dim)(tensor, d) }))
             .collect()
     });
     let found_quant = || {
-        // SAFETY: per the function contract.
+        // SAFETY: `tensor` is a live tensor of a live interpreter (the function contract), and
+        // `check_tensor` calls this before returning.
         let q = unsafe { (api.tensor_quantization)(tensor) };
         // TF Lite reports {0, 0} for a tensor without (or with per-channel) quantization.
         Ok(if q.scale == 0.0 && q.zero_point == 0 {
