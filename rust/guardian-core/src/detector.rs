@@ -468,8 +468,28 @@ impl Detector {
         }
     }
 
+    /// A frame was stored in `w` (its newest); `complete` when it also completed a window.
+    /// Advances the post-impact check and the timers with the frame first (pushing events),
+    /// then decides whether the model should run on the window: one call, so that order, which
+    /// the check depends on, cannot be got wrong.
+    pub fn on_frame(
+        &mut self,
+        w: &Windower,
+        complete: bool,
+        emit: impl FnMut(Event),
+    ) -> WindowVerdict {
+        if let Some(newest) = w.newest() {
+            self.advance(newest, emit);
+        }
+        if complete {
+            self.window_verdict(w)
+        } else {
+            WindowVerdict::Skip
+        }
+    }
+
     /// A window just completed in `w`: decides whether the model should run on it.
-    pub fn on_window(&mut self, w: &Windower) -> WindowVerdict {
+    fn window_verdict(&mut self, w: &Windower) -> WindowVerdict {
         self.counters.windows += 1;
         let window = w.window();
         let [b0, b1] = self.cfg.band;
@@ -501,7 +521,7 @@ impl Detector {
         WindowVerdict::Score { impact_k, peak }
     }
 
-    /// The model scored the window `on_window` asked for.
+    /// The model scored the window `on_frame` asked for.
     pub fn on_score(
         &mut self,
         w: &Windower,
@@ -568,9 +588,9 @@ impl Detector {
         }
     }
 
-    /// A new frame was stored (after `on_window` for the same frame, if any). Advances the
+    /// A new frame was stored (before its window, if any, is decided). Advances the
     /// post-impact check and the timers; pushes events.
-    pub fn on_frame(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
+    fn advance(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
         self.carry.update(f.acc);
         if let State::Confirming(c) = self.state {
             let (from, to) = self.check_range(c.impact_k);
@@ -743,12 +763,10 @@ mod tests {
                 acc: acc(k),
                 gyro: [0.0; 3],
             });
-            let newest = *w.newest().expect("frame");
-            d.on_frame(&newest, |e| events.push(e));
-            if complete {
-                if let WindowVerdict::Score { impact_k, peak } = d.on_window(&w) {
-                    d.on_score(&w, impact_k, peak, score, |e| events.push(e));
-                }
+            if let WindowVerdict::Score { impact_k, peak } =
+                d.on_frame(&w, complete, |e| events.push(e))
+            {
+                d.on_score(&w, impact_k, peak, score, |e| events.push(e));
             }
             between(k, &mut d, &mut events);
         }

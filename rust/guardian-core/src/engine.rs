@@ -122,17 +122,15 @@ impl Pipeline {
         }
         self.frames += 1;
         let (events, dropped) = (&mut self.events, &mut self.dropped_events);
-        if let Some(newest) = self.windower.newest() {
-            self.detector
-                .on_frame(newest, |e| Self::emit(events, dropped, e));
-        }
+        let verdict = self
+            .detector
+            .on_frame(&self.windower, complete, |e| Self::emit(events, dropped, e));
         if complete {
-            self.on_window(frame.k);
+            self.on_window(frame.k, verdict);
         }
     }
 
-    fn on_window(&mut self, end_k: i64) {
-        let verdict = self.detector.on_window(&self.windower);
+    fn on_window(&mut self, end_k: i64, verdict: WindowVerdict) {
         let mut score = None;
         if let WindowVerdict::Score { impact_k, peak } = verdict {
             match self.scorer.score(self.input.window(&self.windower)) {
