@@ -11,7 +11,7 @@ use crate::compile::{
     check_buffer_sizes, compile, create_buffer, create_environment, is_fully_accelerated, Direction,
 };
 use crate::error::{check, RuntimeError};
-use crate::ffi::{self, Handle};
+use crate::ffi::{self, Api, Handle};
 use crate::library::LiteRtLibrary;
 use crate::model::{load_model, validate_model};
 use crate::model_bytes::AlignedBytes;
@@ -224,61 +224,16 @@ impl LiteRtScorer {
         let api = self.lib.api();
         let (input_buffer, output_buffer, compiled) =
             (self.input_buffer, self.output_buffer, self.compiled);
-        // SAFETY: the buffers are host-memory tensor buffers of at least `input_len` (input)
-        // and 1 (output) bytes, checked at construction; the locked pointer is only used
-        // between lock and unlock; the run call gets arrays of exactly one live handle each.
-        let body = || unsafe {
-            let mut dst: *mut c_void = ptr::null_mut();
-            check(
-                (api.lock_tensor_buffer)(input_buffer, &mut dst, ffi::LOCK_MODE_WRITE),
-                "LiteRtLockTensorBuffer",
-            )?;
-            if dst.is_null() {
-                let _ = (api.unlock_tensor_buffer)(input_buffer);
-                return Err(RuntimeError::NullPointer {
-                    call: "LiteRtLockTensorBuffer",
-                });
-            }
-            ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<i8>(), input.len());
-            check(
-                (api.unlock_tensor_buffer)(input_buffer),
-                "LiteRtUnlockTensorBuffer",
-            )?;
-
-            let mut inputs = [input_buffer];
-            let mut outputs = [output_buffer];
-            let status = (api.run_compiled_model)(
-                compiled,
-                0,
-                inputs.len(),
-                inputs.as_mut_ptr(),
-                outputs.len(),
-                outputs.as_mut_ptr(),
-            );
-            if status != ffi::STATUS_OK {
-                return Err(RuntimeError::Invoke {
-                    status: Some(status),
-                    reason: "LiteRtRunCompiledModel".into(),
-                });
-            }
-
-            let mut src: *mut c_void = ptr::null_mut();
-            check(
-                (api.lock_tensor_buffer)(output_buffer, &mut src, ffi::LOCK_MODE_READ),
-                "LiteRtLockTensorBuffer",
-            )?;
-            if src.is_null() {
-                let _ = (api.unlock_tensor_buffer)(output_buffer);
-                return Err(RuntimeError::NullPointer {
-                    call: "LiteRtLockTensorBuffer",
-                });
-            }
-            let out = src.cast::<i8>().read();
-            check(
-                (api.unlock_tensor_buffer)(output_buffer),
-                "LiteRtUnlockTensorBuffer",
-            )?;
-            Ok(out)
+        let body = || {
+            // SAFETY: `input_buffer` is a live host-memory buffer of at least `input_len` bytes
+            // (checked at construction), and `input` holds `input_len` values (checked above).
+            unsafe { write_buffer(api, input_buffer, input) }?;
+            // SAFETY: the compiled model and both buffers are live and were made for
+            // signature 0's one input and one output.
+            unsafe { run(api, compiled, input_buffer, output_buffer) }?;
+            // SAFETY: `output_buffer` is a live host-memory buffer of at least 1 byte (checked
+            // at construction).
+            unsafe { read_first(api, output_buffer) }
         };
         ffi::guard(body).unwrap_or_else(|what| {
             Err(RuntimeError::Invoke {
@@ -355,4 +310,88 @@ impl Drop for LiteRtScorer {
             }
         });
     }
+}
+
+/// Copies `input` into `buffer`, locked for writing meanwhile.
+///
+/// # Safety
+/// `buffer` must be a live host-memory tensor buffer of at least `input.len()` bytes.
+unsafe fn write_buffer(api: &Api, buffer: Handle, input: &[i8]) -> Result<(), RuntimeError> {
+    let mut dst: *mut c_void = ptr::null_mut();
+    // SAFETY: the 2.1.4 prototype; `buffer` is live (the function contract); the out-pointer
+    // is a local.
+    let st = unsafe { (api.lock_tensor_buffer)(buffer, &mut dst, ffi::LOCK_MODE_WRITE) };
+    check(st, "LiteRtLockTensorBuffer")?;
+    if dst.is_null() {
+        // SAFETY: `buffer` is live and locked.
+        let _ = unsafe { (api.unlock_tensor_buffer)(buffer) };
+        return Err(RuntimeError::NullPointer {
+            call: "LiteRtLockTensorBuffer",
+        });
+    }
+    // SAFETY: `dst` is the locked buffer's memory, at least `input.len()` bytes (the function
+    // contract), owned by LiteRT and so disjoint from `input`.
+    unsafe { ptr::copy_nonoverlapping(input.as_ptr(), dst.cast::<i8>(), input.len()) };
+    // SAFETY: `buffer` is live and locked; `dst` is not used after this.
+    let st = unsafe { (api.unlock_tensor_buffer)(buffer) };
+    check(st, "LiteRtUnlockTensorBuffer")
+}
+
+/// Runs `compiled` (signature 0) from `input` into `output`.
+///
+/// # Safety
+/// `compiled`, `input` and `output` must be live, the buffers made for signature 0's one input
+/// and one output.
+unsafe fn run(
+    api: &Api,
+    compiled: Handle,
+    input: Handle,
+    output: Handle,
+) -> Result<(), RuntimeError> {
+    let mut inputs = [input];
+    let mut outputs = [output];
+    // SAFETY: the 2.1.4 prototype; the handles are live (the function contract); each array
+    // holds exactly the one handle its length says.
+    let status = unsafe {
+        (api.run_compiled_model)(
+            compiled,
+            0,
+            inputs.len(),
+            inputs.as_mut_ptr(),
+            outputs.len(),
+            outputs.as_mut_ptr(),
+        )
+    };
+    if status != ffi::STATUS_OK {
+        return Err(RuntimeError::Invoke {
+            status: Some(status),
+            reason: "LiteRtRunCompiledModel".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The first int8 value of `buffer`, locked for reading meanwhile.
+///
+/// # Safety
+/// `buffer` must be a live host-memory tensor buffer of at least one byte.
+unsafe fn read_first(api: &Api, buffer: Handle) -> Result<i8, RuntimeError> {
+    let mut src: *mut c_void = ptr::null_mut();
+    // SAFETY: the 2.1.4 prototype; `buffer` is live (the function contract); the out-pointer
+    // is a local.
+    let st = unsafe { (api.lock_tensor_buffer)(buffer, &mut src, ffi::LOCK_MODE_READ) };
+    check(st, "LiteRtLockTensorBuffer")?;
+    if src.is_null() {
+        // SAFETY: `buffer` is live and locked.
+        let _ = unsafe { (api.unlock_tensor_buffer)(buffer) };
+        return Err(RuntimeError::NullPointer {
+            call: "LiteRtLockTensorBuffer",
+        });
+    }
+    // SAFETY: `src` is the locked buffer's memory, at least one byte (the function contract).
+    let out = unsafe { src.cast::<i8>().read() };
+    // SAFETY: `buffer` is live and locked; `src` is not used after this.
+    let st = unsafe { (api.unlock_tensor_buffer)(buffer) };
+    check(st, "LiteRtUnlockTensorBuffer")?;
+    Ok(out)
 }
