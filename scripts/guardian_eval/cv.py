@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from guardian_train import train as T
+from guardian_train import train
+from guardian_train.config import SEED
 from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
+from guardian_train.splits import cv_folds, subject_group
 
 from .export import DATASETS, export
 from .run_all import _binary
@@ -35,7 +37,7 @@ ACC_ONLY_EVAL = ("umafall",)  # datasets evaluated with the acc_only model only
 
 def folds_of(tfs, k: int) -> list[list[str]]:
     """k disjoint subject lists covering every subject, stratified by dataset group (fixed seed)."""
-    return T.cv_folds(tfs, sorted({t.trial.subject for t in tfs}), k, T.SEED)
+    return cv_folds(tfs, sorted({t.trial.subject for t in tfs}), k, SEED)
 
 
 def fold_split(tfs, folds: list[list[str]], f: int) -> dict:
@@ -43,8 +45,8 @@ def fold_split(tfs, folds: list[list[str]], f: int) -> dict:
     test = set(folds[f])
     groups: dict[str, list[str]] = {}
     for s in sorted({t.trial.subject for t in tfs} - test):
-        groups.setdefault(T._group(tfs, s), []).append(s)
-    rng = np.random.default_rng((T.SEED, f))
+        groups.setdefault(subject_group(tfs, s), []).append(s)
+    rng = np.random.default_rng((SEED, f))
     val = []
     for g in sorted(groups):
         members = [str(m) for m in rng.permutation(groups[g])]
@@ -70,13 +72,13 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
 
 def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool) -> float:
     """Trains the fold's models unless `fold.json` shows the same split and schedule; returns seconds."""
-    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": T.SEED}
+    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED}
     stamp = fold_dir / "fold.json"
     if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists() and json.loads(stamp.read_text()) == want:
         print(f"{fold_dir.name}: models up to date", file=sys.stderr)
         return 0.0
     t0 = time.monotonic()
-    T.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded)
+    train.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded)
     stamp.write_text(json.dumps(want, indent=1) + "\n")
     return time.monotonic() - t0
 

@@ -35,8 +35,8 @@ def main(argv=None) -> int:
     if args.cmd == "render-card":
         import shutil
 
+        from .card import render_model_card_md
         from .datasets import REPO_ROOT
-        from .train import render_model_card_md
 
         (args.run_dir / "MODEL_CARD.md").write_text(render_model_card_md(args.run_dir))
         if args.install:

@@ -14,7 +14,7 @@ from guardian_eval.cv_report import proportion_ci, rate_ci, summarise
 from guardian_train import preprocessing as pp
 from guardian_train.data import WindowSet
 from guardian_train.datasets import list_umafall, read_trial
-from guardian_train.train import UNSCORED, trial_best
+from guardian_train.scoring import UNSCORED, trial_best
 
 G = 9.80665
 

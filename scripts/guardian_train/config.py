@@ -1,0 +1,59 @@
+"""The training run's settings: the seed, the model files and the schedule (`Config`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEED = 1234
+FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}  # the shipped (QAT int8) models
+SHORT = {"full": "full", "acc_only": "acc"}  # mode -> file-name part
+KINDS = ("float32", "ptq_int8", "qat_int8")
+PHONE_DATASETS = ("mobifall", "umafall")  # phone in a pocket: every ADL window is kept for training
+
+
+@dataclass
+class Config:
+    quick: bool
+    pre_epochs: int
+    qat_epochs: int
+    pre_patience: int = 15
+    qat_patience: int = 10
+    batch: int = 64
+    fall_hop: int = 6
+    adl_keep_sisfall: float = 0.2
+    adl_keep_mobifall: float = 1.0
+    cv_folds: int = 5
+    cv_epochs: int = 10
+    cv_patience: int = 3
+    cv_adl_keep_sisfall: float = 0.1
+    cv_fall_hop: int = 8
+    val_adl_keep_for_loss: float = 0.3
+    study_epochs: int = 10
+    rep_samples: int = 500
+    # hard negatives (main models only): trigger-gated ADL windows of the training subjects
+    gated_hop: int = 5
+    gated_per_trial_cap: int = 12
+    gated_adl_weight: float = 4.0  # loss multiplier of every gated ADL training window (on top of class weights)
+    # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
+    threshold_min_recall: float = 0.99
+    reduced: bool = False
+
+    @staticmethod
+    def make(quick: bool) -> Config:
+        if quick:
+            return Config(quick=True, pre_epochs=4, qat_epochs=2, cv_folds=0, study_epochs=0)
+        return Config(quick=False, pre_epochs=100, qat_epochs=50)
+
+    @staticmethod
+    def make_reduced() -> Config:
+        """Reduced schedule for side studies (cross-dataset): same data and rules, fewer epochs, no CV/rotation study."""
+        return Config(quick=False, pre_epochs=15, qat_epochs=4, pre_patience=5, qat_patience=2, cv_folds=0, study_epochs=0,
+                      reduced=True)
+
+    @staticmethod
+    def for_run(quick: bool, reduced: bool, fixed_split: bool) -> Config:
+        """The schedule of one run; a run on a given split (a cross-validation fold) has no CV or rotation study."""
+        cfg = Config.make_reduced() if reduced and not quick else Config.make(quick)
+        if fixed_split:
+            cfg.cv_folds, cfg.study_epochs = 0, 0
+        return cfg
