@@ -394,6 +394,117 @@ def ordered_groups(groups: dict) -> list[str]:
     return (["overall"] if "overall" in groups else []) + [g for g in rest if not g.endswith("_elderly")] + [g for g in rest if g.endswith("_elderly")]
 
 
+def _img(img_prefix: str, png: str) -> str:
+    return f"{img_prefix + '/' if img_prefix else ''}{png}"
+
+
+def md_evaluation_header(m: dict, suffix: str) -> list[str]:
+    """Which models, labels and detector settings one evaluation ran with."""
+    md = [f"## Models: {m['model_origin']}{suffix}", ""]
+    md += [f"Labels: {', '.join('`' + Path(p).parent.name + '`' for p in m['labels'])}; evaluated in {m['wall_s']:.1f} s by `guardian eval`."]
+    if m.get("card_split"):
+        md += [f"Card split (the models never saw `test`): test = {', '.join(m['card_split'].get('test', []))}; val = {', '.join(m['card_split'].get('val', []))}."]
+    md += [
+        f"Detector: trigger {m['trigger_g']} g, thresholds "
+        + ", ".join(f"{k} {v:.3f}" for k, v in m["thresholds"].items())
+        + f", post-impact check {m['config']['post_impact_delay_ms']}+{m['config']['post_impact_len_ms']} ms; match tolerance {m['match_tolerance_s']} s.",
+        "",
+    ]
+    return md
+
+
+def md_groups_and_targets(a: dict) -> list[str]:
+    """Per model the group table, then the targets of every model and dataset."""
+    md = []
+    header = ["group", "sensitivity", "false alarms / ADL h", "on long ADL / h", "ADL specificity", "latency median s", "p95 s", "alarms in fall trials"]
+    for model, am in a["models"].items():
+        md += [f"### {model} model", "", md_table(header, [group_row(g, am["groups"][g]) for g in ordered_groups(am["groups"])]), ""]
+        if not any(g.endswith("_elderly") for g in am["groups"]):
+            md += ["(No elderly subject among these recordings.)", ""]
+    md += ["### Targets (within-dataset; the issue sets them for the full model)", ""]
+    rows = []
+    for model, am in a["models"].items():
+        for d, ts in am["targets"].items():
+            for t in ts:
+                recs = t["recordings"]
+                v = t["value"]
+                vs = "-" if v is None else (pct(v) if "sensitivity" in t["target"] else f"{v:.2f}" if isinstance(v, float) else str(v))
+                rows.append([model, d, t["target"], vs, "yes" if t["met"] else "**no**", ", ".join(Path(r).stem for r in recs[:12]) + (" ..." if len(recs) > 12 else "")])
+    md += [md_table(["model", "dataset", "target", "value", "met", "recordings that miss it"], rows), ""]
+    return md
+
+
+def md_activities_and_latency(a: dict, m: dict, tag: str, img_dir: Path, img_prefix: str) -> list[str]:
+    """Per dataset the per-activity bars and tables, then the latency histogram."""
+    md = []
+    datasets = sorted({d for am in a["models"].values() for d in am["targets"]})
+    for d in datasets:
+        png = f"{tag}activities_{d}.png"
+        plot_activity_bars(m["models"], d, img_dir / png)
+        md += [f"### {d}: per activity", "", f"![per-activity {d}]({_img(img_prefix, png)})", ""]
+        md += [per_type_table(a["models"], d, "per_fall_type", ["fall", "what", *[f"caught ({k})" for k in a["models"]]],
+                              lambda x: f"{x['caught']}/{x['trials']}"), ""]
+        md += [per_type_table(a["models"], d, "per_adl_type", ["ADL", "what", *a["models"].keys()],
+                              lambda x: f"{x['trials'] - x['trials_with_alarm']}/{x['trials']} clean, "
+                              f"{x['false_alarms']} alarms in {x['hours'] * 60:.1f} min"), ""]
+    png = f"{tag}latency.png"
+    plot_latency(m["models"], img_dir / png)
+    md += ["### Alert latency", "", f"![latency]({_img(img_prefix, png)})", ""]
+    return md
+
+
+def md_misses_and_false_alarms(model: str, am: dict) -> list[str]:
+    """The tables of one model's missed falls (with why) and false alarms."""
+    md = [f"### Misses ({model})", ""]
+    if not am["misses"]:
+        md += ["None.", ""]
+    else:
+        md += [
+            md_table(
+                ["recording", "fall", "band peak g", "max score", "why"],
+                [[Path(x["file"]).stem, x["activity"], num(x.get("band_peak_g")), num(x.get("max_score"), "{:.3f}"), x["reason"]] for x in am["misses"]],
+            ),
+            "",
+        ]
+    md += [f"### False alarms ({model})", ""]
+    if not am["false_alarms"]:
+        md += ["None.", ""]
+    else:
+        md += [
+            md_table(
+                ["recording", "activity", "in a fall trial", "impact at s", "score", "peak g"],
+                [[Path(x["file"]).stem, x["activity"], "yes" if x["in_fall_trial"] else "", f"{x['at_s']:.1f}", f"{x['score']:.3f}", f"{x['peak_g']:.2f}"] for x in am["false_alarms"]],
+            ),
+            "",
+        ]
+    return md
+
+
+def draw_timelines(model: str, am: dict, results: dict, m: dict, tag: str, img_dir: Path, budget: int) -> tuple[list[str], list[str]]:
+    """Timelines of one model's misses, then its false alarms, at most `budget` of them; returns
+    the PNG names drawn and the items left undrawn (over the budget or recording absent)."""
+    items = [(x, int(results[(model, x["file"])]["impact_t_ns"]), "MISS") for x in am["misses"]]
+    items += [(x, x["impact_t_ns"], "FALSE ALARM") for x in am["false_alarms"]]
+    imgs, not_drawn = [], []
+    for x, focus, kind in items:
+        r = results[(model, x["file"])]
+        if len(imgs) >= budget or not Path(r["path"]).exists():
+            not_drawn.append(f"{model} {kind.lower()} {Path(x['file']).stem}")
+            continue
+        png = f"{tag}timeline_{model}_{kind.split()[0].lower()}_{Path(x['file']).stem}_{len(imgs)}.png"
+        why = x.get("reason", f"score {x.get('score')}, peak {x.get('peak_g')} g")
+        plot_timeline(r, m, focus, f"{model}: {kind} {Path(x['file']).stem} ({r['activity']}): {why}"[:140], img_dir / png)
+        imgs.append(png)
+    return imgs, not_drawn
+
+
+def md_unreadable(a: dict) -> list[str]:
+    unread = a["models"][next(iter(a["models"]))]["unreadable"] if a["models"] else []
+    md = ["### Unreadable recordings", ""]
+    md += [md_table(["file", "stage", "error"], [[u["file"], u["stage"], u["error"]] for u in unread]) if unread else "None.", ""]
+    return md
+
+
 def report(
     eval_dirs: list[Path],
     out: Path,
@@ -419,92 +530,20 @@ def report(
         a = analyse(ev)
         rep["evaluations"].append(a)
         m = ev["metrics"]
-        suffix = _label(ev, i, len(evs))
         tag = f"e{i}_" if len(evs) > 1 else ""
-        md += [f"## Models: {m['model_origin']}{suffix}", ""]
-        md += [f"Labels: {', '.join('`' + Path(p).parent.name + '`' for p in m['labels'])}; evaluated in {m['wall_s']:.1f} s by `guardian eval`."]
-        if m.get("card_split"):
-            md += [f"Card split (the models never saw `test`): test = {', '.join(m['card_split'].get('test', []))}; val = {', '.join(m['card_split'].get('val', []))}."]
-        md += [
-            f"Detector: trigger {m['trigger_g']} g, thresholds "
-            + ", ".join(f"{k} {v:.3f}" for k, v in m["thresholds"].items())
-            + f", post-impact check {m['config']['post_impact_delay_ms']}+{m['config']['post_impact_len_ms']} ms; match tolerance {m['match_tolerance_s']} s.",
-            "",
-        ]
-        header = ["group", "sensitivity", "false alarms / ADL h", "on long ADL / h", "ADL specificity", "latency median s", "p95 s", "alarms in fall trials"]
-        for model, am in a["models"].items():
-            md += [f"### {model} model", "", md_table(header, [group_row(g, am["groups"][g]) for g in ordered_groups(am["groups"])]), ""]
-            if not any(g.endswith("_elderly") for g in am["groups"]):
-                md += ["(No elderly subject among these recordings.)", ""]
-        md += ["### Targets (within-dataset; the issue sets them for the full model)", ""]
-        rows = []
-        for model, am in a["models"].items():
-            for d, ts in am["targets"].items():
-                for t in ts:
-                    recs = t["recordings"]
-                    v = t["value"]
-                    vs = "-" if v is None else (pct(v) if "sensitivity" in t["target"] else f"{v:.2f}" if isinstance(v, float) else str(v))
-                    rows.append([model, d, t["target"], vs, "yes" if t["met"] else "**no**", ", ".join(Path(r).stem for r in recs[:12]) + (" ..." if len(recs) > 12 else "")])
-        md += [md_table(["model", "dataset", "target", "value", "met", "recordings that miss it"], rows), ""]
-        # per-activity tables and bars
-        datasets = sorted({d for am in a["models"].values() for d in am["targets"]})
-        for d in datasets:
-            png = f"{tag}activities_{d}.png"
-            plot_activity_bars(m["models"], d, img_dir / png)
-            md += [f"### {d}: per activity", "", f"![per-activity {d}]({img_prefix + '/' if img_prefix else ''}{png})", ""]
-            md += [per_type_table(a["models"], d, "per_fall_type", ["fall", "what", *[f"caught ({k})" for k in a["models"]]],
-                                  lambda x: f"{x['caught']}/{x['trials']}"), ""]
-            md += [per_type_table(a["models"], d, "per_adl_type", ["ADL", "what", *a["models"].keys()],
-                                  lambda x: f"{x['trials'] - x['trials_with_alarm']}/{x['trials']} clean, "
-                                  f"{x['false_alarms']} alarms in {x['hours'] * 60:.1f} min"), ""]
-        png = f"{tag}latency.png"
-        plot_latency(m["models"], img_dir / png)
-        md += ["### Alert latency", "", f"![latency]({img_prefix + '/' if img_prefix else ''}{png})", ""]
-        # misses and false alarms
+        md += md_evaluation_header(m, _label(ev, i, len(evs)))
+        md += md_groups_and_targets(a)
+        md += md_activities_and_latency(a, m, tag, img_dir, img_prefix)
         results = {(r["model"], r["file"]): r for r in ev["results"]}
         for model, am in a["models"].items():
-            md += [f"### Misses ({model})", ""]
-            if not am["misses"]:
-                md += ["None.", ""]
-            else:
-                md += [
-                    md_table(
-                        ["recording", "fall", "band peak g", "max score", "why"],
-                        [[Path(x["file"]).stem, x["activity"], num(x.get("band_peak_g")), num(x.get("max_score"), "{:.3f}"), x["reason"]] for x in am["misses"]],
-                    ),
-                    "",
-                ]
-            md += [f"### False alarms ({model})", ""]
-            if not am["false_alarms"]:
-                md += ["None.", ""]
-            else:
-                md += [
-                    md_table(
-                        ["recording", "activity", "in a fall trial", "impact at s", "score", "peak g"],
-                        [[Path(x["file"]).stem, x["activity"], "yes" if x["in_fall_trial"] else "", f"{x['at_s']:.1f}", f"{x['score']:.3f}", f"{x['peak_g']:.2f}"] for x in am["false_alarms"]],
-                    ),
-                    "",
-                ]
-            # timelines: misses first, then false alarms
-            items = [(x, int(results[(model, x["file"])]["impact_t_ns"]), "MISS") for x in am["misses"]]
-            items += [(x, x["impact_t_ns"], "FALSE ALARM") for x in am["false_alarms"]]
-            imgs = []
-            for x, focus, kind in items:
-                r = results[(model, x["file"])]
-                if n_timelines >= max_timelines or not Path(r["path"]).exists():
-                    not_drawn.append(f"{model} {kind.lower()} {Path(x['file']).stem}")
-                    continue
-                png = f"{tag}timeline_{model}_{kind.split()[0].lower()}_{Path(x['file']).stem}_{len(imgs)}.png"
-                why = x.get("reason", f"score {x.get('score')}, peak {x.get('peak_g')} g")
-                plot_timeline(r, m, focus, f"{model}: {kind} {Path(x['file']).stem} ({r['activity']}): {why}"[:140], img_dir / png)
-                imgs.append(png)
-                n_timelines += 1
+            md += md_misses_and_false_alarms(model, am)
+            imgs, undrawn = draw_timelines(model, am, results, m, tag, img_dir, max_timelines - n_timelines)
+            n_timelines += len(imgs)
+            not_drawn += undrawn
             if imgs:
                 md += [f"Timelines ({model}): |a|, trigger, model scores (blue, threshold dashed), detector phase (shading), labelled impact (green), alarms (red).", ""]
-                md += [f"![{p}]({img_prefix + '/' if img_prefix else ''}{p})" for p in imgs] + [""]
-        unread = a["models"][next(iter(a["models"]))]["unreadable"] if a["models"] else []
-        md += ["### Unreadable recordings", ""]
-        md += [md_table(["file", "stage", "error"], [[u["file"], u["stage"], u["error"]] for u in unread]) if unread else "None.", ""]
+                md += [f"![{p}]({_img(img_prefix, p)})" for p in imgs] + [""]
+        md += md_unreadable(a)
     if not_drawn:
         md += [f"Timelines not drawn (cap {max_timelines}): " + ", ".join(not_drawn), ""]
     rep["timelines_not_drawn"] = not_drawn
