@@ -55,7 +55,7 @@ test-swift: venv
 	$(PY) -m pytest -q tests/swift
 
 test-python: venv datasets $(LITERT) build
-	cd scripts && ../$(PY) -m pytest -q tests ../tests/parity ../tests/eval
+	$(PY) -m pytest -q scripts/tests tests/parity tests/eval
 
 bench: $(LITERT) bench-kotlin
 	$(CARGO) run --release -q -p guardian-cli -- bench
