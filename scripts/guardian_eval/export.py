@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from guardian_train import preprocessing as pp
+from guardian_train.card import check_schema_version
 from guardian_train.data import ACC_ONLY_DATASETS
 from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, list_umafall, read_trial, trials_digest
 
@@ -41,10 +42,13 @@ def list_trials(dataset: str, root: Path | None = None) -> list[Trial]:
 
 
 def split_subjects(card_path: Path, split: str) -> set[str] | None:
-    """Subjects of `split` in the card's "split" (None for "all")."""
+    """Subjects of `split` in the card's "split" (None for "all"). A card that states another
+    schema_version than the pipeline's is refused; a file holding only a "split" is taken as one."""
     if split == "all":
         return None
     card = json.loads(Path(card_path).read_text())
+    if "schema_version" in card:
+        check_schema_version(card, card_path)
     if "split" not in card or split not in card["split"]:
         raise ValueError(f"{card_path} has no split {split!r}")
     return set(card["split"][split])

@@ -1,14 +1,19 @@
 """The model card (model_card.json): what the engine reads and what the run measured, and
-MODEL_CARD.md, its summary."""
+MODEL_CARD.md, its summary. The layout is `models/model_card.schema.json`, which the Rust core
+(rust/guardian-core/src/card.rs) is tested against too."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from . import json_schema
 from . import preprocessing as pp
 from .config import FILES, SEED
+from .datasets import REPO_ROOT
 
+CARD_SCHEMA_VERSION = 1  # the card layout; the core refuses any other (card.rs CARD_SCHEMA_VERSION)
+SCHEMA_PATH = REPO_ROOT / "models" / "model_card.schema.json"
 CITATIONS = {
     "mobifall": (
         "MobiFall v2.0",
@@ -64,7 +69,7 @@ def make_card(report, results, split, trigger, cfg) -> dict:
             td.append({"name": name, "citation": cit, "notes": note,
                        "subjects": sorted(s for k in split for s in split[k] if s.startswith(ds + ":"))})
     return {
-        "schema_version": 1,
+        "schema_version": CARD_SCHEMA_VERSION,
         "preprocessing_version": pp.PREPROCESSING_VERSION,
         "sample_rate_hz": pp.SAMPLE_RATE_HZ,
         "window_frames": pp.WINDOW,
@@ -125,7 +130,7 @@ def card_markdown(card, report) -> str:
 
 def render_model_card_md(run_dir: Path) -> str:
     """MODEL_CARD.md of a run folder: the card summary followed by the full measured report."""
-    card = json.loads((run_dir / "model_card.json").read_text())
+    card = read_card(run_dir / "model_card.json")
     report = json.loads((run_dir / "report.json").read_text())
     text = card_markdown(card, report)
     rep = (run_dir / "report.md").read_text()
@@ -133,3 +138,29 @@ def render_model_card_md(run_dir: Path) -> str:
     rep = "\n".join(("#" + ln) if ln.startswith("## ") and not ln.startswith("## Training report") else ln for ln in rep.splitlines())
     return text + "\n" + rep + "\n"
 
+
+class CardError(ValueError):
+    """A model card of another layout version than this pipeline writes and reads."""
+
+
+def check_schema_version(card: dict, source: object = "card") -> None:
+    """Refuses a card of another layout than CARD_SCHEMA_VERSION, as the core does."""
+    v = card.get("schema_version")
+    if v != CARD_SCHEMA_VERSION:
+        raise CardError(f"{source}: schema_version {v!r}, but this pipeline reads version {CARD_SCHEMA_VERSION}")
+
+
+def read_card(path: Path) -> dict:
+    """A model_card.json, its schema_version checked."""
+    card = json.loads(Path(path).read_text())
+    check_schema_version(card, path)
+    return card
+
+
+def card_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def schema_errors(card: dict) -> list[str]:
+    """Where `card` breaks models/model_card.schema.json (empty: it conforms)."""
+    return json_schema.errors(card, card_schema())

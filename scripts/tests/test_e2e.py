@@ -37,8 +37,11 @@ def quick_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_quick_run_outputs(quick_run):
+    from guardian_train.card import CARD_SCHEMA_VERSION, schema_errors
+
     card = json.loads((quick_run / "model_card.json").read_text())
-    assert card["quick_mode"] is True and card["schema_version"] == 1 and card["band"] == [40, 80]
+    assert card["quick_mode"] is True and card["schema_version"] == CARD_SCHEMA_VERSION and card["band"] == [40, 80]
+    assert schema_errors(card) == []  # the freshly made card has the layout models/model_card.schema.json states
     for mode, c in (("full", 8), ("acc_only", 4)):
         m = card["models"][mode]
         blob = (quick_run / m["file"]).read_bytes()
