@@ -82,7 +82,7 @@ def run_all(args) -> int:
         commit = _git("rev-parse", "--short", "HEAD")
         test_s = split_subjects(card, "test") or []
         n_test = ", ".join(f"{sum(1 for x in test_s if x.startswith(d + ':'))} {d} subjects" for d in ("mobifall", "sisfall"))
-        dirty = _git("status", "--porcelain", "--", "rust/guardian-core", "rust/guardian-cli/src/eval.rs", "models")
+        dirty = _git("status", "--porcelain", "--", "rust/guardian-core", "rust/guardian-cli/src/eval", "models")
         cmdline = "python -m guardian_eval all --docs" + (f" --split {args.split}" if args.split != "test" else "")
         cv = docs / "cv" / "summary.md"
         cv_text = cv.read_text(encoding="utf-8") if cv.exists() else "(No cross-validation yet: run `make eval-cv`.)\n"

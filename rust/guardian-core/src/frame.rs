@@ -157,7 +157,7 @@ impl FrameFusion {
     }
 
     /// Drops every pending value.
-    pub fn restart(&mut self) {
+    fn restart(&mut self) {
         self.unpaired += (self.acc.occupied_len() + self.gyro.occupied_len()) as u64;
         self.acc.clear();
         self.gyro.clear();

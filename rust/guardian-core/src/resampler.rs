@@ -36,19 +36,6 @@ pub struct IngestCounters {
     pub gaps: u64,
 }
 
-/// What happened to one pushed sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IngestOutcome {
-    /// Accepted; grid values were emitted (possibly none).
-    Accepted,
-    /// Rejected or dropped (R1, R1b, R2, R3); nothing emitted.
-    Dropped,
-    /// Accepted as the first sample of a new segment after a gap (R5).
-    Gap,
-    /// Accepted as the first sample of a new segment after a clock reset (R4).
-    Reset,
-}
-
 /// Resamples one sensor's irregular samples onto the 50 Hz grid by linear interpolation.
 ///
 /// Invariant: within a segment, emitted grid indices `k` strictly increase by one. After a gap
@@ -73,43 +60,38 @@ impl Resampler {
         &self.counters
     }
 
-    /// Forgets the current segment (the next sample starts a new one); counters are kept.
-    pub fn restart(&mut self) {
-        self.last = None;
-    }
-
     /// Applies the ingest rules to `s` and calls `emit(k, [x, y, z])` for each grid value it
     /// completes, in increasing `k`. Never allocates.
-    pub fn push(&mut self, s: Sample, mut emit: impl FnMut(i64, [f32; 3])) -> IngestOutcome {
+    pub fn push(&mut self, s: Sample, mut emit: impl FnMut(i64, [f32; 3])) {
         if !(s.x.is_finite() && s.y.is_finite() && s.z.is_finite()) {
             self.counters.non_finite += 1;
-            return IngestOutcome::Dropped;
+            return;
         }
         if s.t_ns.unsigned_abs() >= MAX_ABS_T_NS.unsigned_abs() {
             self.counters.out_of_range += 1;
-            return IngestOutcome::Dropped;
+            return;
         }
         let Some(a) = self.last else {
             self.start_segment(s, &mut emit);
-            return IngestOutcome::Accepted;
+            return;
         };
         if s.t_ns == a.t_ns {
             self.counters.duplicates += 1;
-            return IngestOutcome::Dropped;
+            return;
         }
         if s.t_ns < a.t_ns {
             if a.t_ns - s.t_ns <= REORDER_TOLERANCE_NS {
                 self.counters.reordered += 1;
-                return IngestOutcome::Dropped;
+                return;
             }
             self.counters.resets += 1;
             self.start_segment(s, &mut emit);
-            return IngestOutcome::Reset;
+            return;
         }
         if s.t_ns - a.t_ns > MAX_GAP_NS {
             self.counters.gaps += 1;
             self.start_segment(s, &mut emit);
-            return IngestOutcome::Gap;
+            return;
         }
         self.counters.accepted += 1;
         if self.next_t <= s.t_ns {
@@ -123,7 +105,6 @@ impl Resampler {
             }
         }
         self.last = Some(s);
-        IngestOutcome::Accepted
     }
 
     fn start_segment(&mut self, s: Sample, emit: &mut impl FnMut(i64, [f32; 3])) {

@@ -37,7 +37,6 @@ pub struct Windower {
     frames: Box<LocalRb<Array<StoredFrame, HISTORY_FRAMES>>>,
     window: usize,
     hop: usize,
-    segment_len: u64,
     /// Segments started so far (the current one's number once a frame arrived).
     segment: u64,
     /// Frames until the next window completes (a countdown instead of a division per frame).
@@ -49,7 +48,7 @@ impl std::fmt::Debug for Windower {
         f.debug_struct("Windower")
             .field("window", &self.window)
             .field("hop", &self.hop)
-            .field("segment_len", &self.segment_len)
+            .field("segment", &self.segment)
             .finish()
     }
 }
@@ -63,7 +62,6 @@ impl Windower {
             frames: Box::default(),
             window,
             hop: hop.max(1),
-            segment_len: 0,
             segment: 0,
             until_window: window,
         }
@@ -72,11 +70,6 @@ impl Windower {
     /// Window length, frames.
     pub fn window(&self) -> usize {
         self.window
-    }
-
-    /// Frames in the current segment so far.
-    pub fn segment_len(&self) -> u64 {
-        self.segment_len
     }
 
     /// Number of the current segment: changes whenever the history is emptied by a missing
@@ -97,7 +90,6 @@ impl Windower {
         let restarted = self.last_k().is_some_and(|k| frame.k != k + 1);
         if restarted {
             self.frames.clear();
-            self.segment_len = 0;
             self.segment += 1;
             self.until_window = self.window;
         }
@@ -107,7 +99,6 @@ impl Windower {
             gyro: frame.gyro,
             acc_norm: frame.acc_norm(),
         });
-        self.segment_len += 1;
         self.until_window -= 1;
         let complete = self.until_window == 0;
         if complete {
