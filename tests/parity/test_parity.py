@@ -156,7 +156,6 @@ def test_python_side_sanity(recording):
     assert starts.sum() >= 10
     assert (np.diff(k) < 0).sum() == 1  # one clock reset -> k restarts once
     assert (np.abs(feats) <= 1).all() and (np.abs(feats) == 1).any()  # the impact is clipped
-    sys.path.insert(0, str(REPO / "scripts"))
     from guardian_train import preprocessing as pp
     from guardian_train.datasets import read_recording
 
