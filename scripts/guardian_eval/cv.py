@@ -71,16 +71,20 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
 
 
 def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool) -> float:
-    """Trains the fold's models unless `fold.json` shows the same split and schedule; returns seconds."""
+    """Trains the fold's models unless `fold.json` shows the same split and schedule; returns the
+    seconds its training took (recorded in `fold.json` when it was trained)."""
     want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED}
     stamp = fold_dir / "fold.json"
-    if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists() and json.loads(stamp.read_text()) == want:
-        print(f"{fold_dir.name}: models up to date", file=sys.stderr)
-        return 0.0
+    if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists():
+        done = json.loads(stamp.read_text())
+        if {k: v for k, v in done.items() if k != "train_s"} == want:
+            print(f"{fold_dir.name}: models up to date", file=sys.stderr)
+            return float(done.get("train_s", 0.0))
     t0 = time.monotonic()
     train.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded)
-    stamp.write_text(json.dumps(want, indent=1) + "\n")
-    return time.monotonic() - t0
+    seconds = time.monotonic() - t0
+    stamp.write_text(json.dumps({**want, "train_s": seconds}, indent=1) + "\n")
+    return seconds
 
 
 def eval_fold(binary: Path, fold_dir: Path, labels: dict[str, Path], config: Path | None, env: dict) -> list[Path]:

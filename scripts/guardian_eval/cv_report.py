@@ -180,7 +180,9 @@ def markdown(a: dict, fold_runs: list[dict], schedule: str, timings: dict, confi
         "Per fold the training pipeline trains both models on the fold's training subjects, chooses the trigger and thresholds "
         "on its validation subjects, and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
         f"acc_only only). Training schedule: {schedule}. Detector configuration: {'`' + str(config) + '`' if config else 'defaults'}. "
-        f"Run time {timings.get('total_s', 0) / 60:.0f} min (`make eval-cv`). Intervals: exact two-sided 95% "
+        f"Training {sum(timings.get('train_s', [])) / 60:.0f} min for the folds, this evaluation "
+        f"{timings.get('total_s', 0):.0f} s (`make eval-cv`; folds already trained are not retrained). "
+        "Intervals: exact two-sided 95% "
         "(Clopper-Pearson for proportions, Garwood for false alarms per hour).",
         "",
         "### Targets (pooled over the folds)",
