@@ -85,7 +85,11 @@ impl Runtime {
     /// Where the library comes from, for messages.
     pub fn describe(&self) -> String {
         match self {
-            Runtime::LiteRt(lib) => format!("{} (LiteRT 2.1.4)", lib.path().display()),
+            Runtime::LiteRt(lib) => format!(
+                "{} (LiteRT {})",
+                lib.path().display(),
+                guardian_litert::PINNED_LITERT_VERSION
+            ),
             Runtime::Classic(lib) => lib.describe(),
         }
     }
