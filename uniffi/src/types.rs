@@ -160,6 +160,9 @@ pub struct DetectorSettings {
     /// Calm after the impact: std of |a| at most this, g.
     #[uniffi(default)]
     pub calm_std_g: Option<f32>,
+    /// The orientation before the fall: from this long before the impact to half as long, ms.
+    #[uniffi(default)]
+    pub pre_impact_ref_ms: Option<u32>,
     /// Put back, not fallen: the phone left its upright carrying axis before the impact and
     /// is back within this angle after it, degrees; 0 turns the rule off.
     #[uniffi(default)]
@@ -194,6 +197,7 @@ impl DetectorSettings {
             still_std_g,
             orientation_change_deg,
             calm_std_g,
+            pre_impact_ref_ms,
             carry_return_deg,
             carry_time_constant_s,
             cancel_window_ms,

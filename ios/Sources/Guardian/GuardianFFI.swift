@@ -1515,6 +1515,10 @@ public struct DetectorSettings: Equatable, Hashable {
      */
     public var calmStdG: Float?
     /**
+     * The orientation before the fall: from this long before the impact to half as long, ms.
+     */
+    public var preImpactRefMs: UInt32?
+    /**
      * Put back, not fallen: the phone left its upright carrying axis before the impact and
      * is back within this angle after it, degrees; 0 turns the rule off.
      */
@@ -1563,6 +1567,9 @@ public struct DetectorSettings: Equatable, Hashable {
          * Calm after the impact: std of |a| at most this, g.
          */calmStdG: Float? = nil, 
         /**
+         * The orientation before the fall: from this long before the impact to half as long, ms.
+         */preImpactRefMs: UInt32? = nil, 
+        /**
          * Put back, not fallen: the phone left its upright carrying axis before the impact and
          * is back within this angle after it, degrees; 0 turns the rule off.
          */carryReturnDeg: Float? = nil, 
@@ -1584,6 +1591,7 @@ public struct DetectorSettings: Equatable, Hashable {
         self.stillStdG = stillStdG
         self.orientationChangeDeg = orientationChangeDeg
         self.calmStdG = calmStdG
+        self.preImpactRefMs = preImpactRefMs
         self.carryReturnDeg = carryReturnDeg
         self.carryTimeConstantS = carryTimeConstantS
         self.cancelWindowMs = cancelWindowMs
@@ -1615,6 +1623,7 @@ public struct FfiConverterTypeDetectorSettings: FfiConverterRustBuffer {
                 stillStdG: FfiConverterOptionFloat.read(from: &buf), 
                 orientationChangeDeg: FfiConverterOptionFloat.read(from: &buf), 
                 calmStdG: FfiConverterOptionFloat.read(from: &buf), 
+                preImpactRefMs: FfiConverterOptionUInt32.read(from: &buf), 
                 carryReturnDeg: FfiConverterOptionFloat.read(from: &buf), 
                 carryTimeConstantS: FfiConverterOptionFloat.read(from: &buf), 
                 cancelWindowMs: FfiConverterOptionUInt32.read(from: &buf), 
@@ -1632,6 +1641,7 @@ public struct FfiConverterTypeDetectorSettings: FfiConverterRustBuffer {
         FfiConverterOptionFloat.write(value.stillStdG, into: &buf)
         FfiConverterOptionFloat.write(value.orientationChangeDeg, into: &buf)
         FfiConverterOptionFloat.write(value.calmStdG, into: &buf)
+        FfiConverterOptionUInt32.write(value.preImpactRefMs, into: &buf)
         FfiConverterOptionFloat.write(value.carryReturnDeg, into: &buf)
         FfiConverterOptionFloat.write(value.carryTimeConstantS, into: &buf)
         FfiConverterOptionUInt32.write(value.cancelWindowMs, into: &buf)

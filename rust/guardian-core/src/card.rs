@@ -16,9 +16,10 @@ use crate::window::HISTORY_FRAMES;
 /// The card layout this core reads (`schema_version` in the card).
 pub const CARD_SCHEMA_VERSION: u32 = 1;
 /// Longest window, frames: the window and the orientation reference before its earliest
-/// possible impact (2 s, [`crate::detector::PRE_IMPACT_REF_FRAMES`]) fit in the history.
+/// possible impact (at most 2 s, [`crate::detector::PRE_IMPACT_REF_MAX_FRAMES`]) fit in the
+/// history.
 pub const MAX_WINDOW_FRAMES: usize =
-    HISTORY_FRAMES - crate::detector::PRE_IMPACT_REF_FRAMES as usize;
+    HISTORY_FRAMES - crate::detector::PRE_IMPACT_REF_MAX_FRAMES as usize;
 
 /// Why a model card was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

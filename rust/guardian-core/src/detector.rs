@@ -31,9 +31,12 @@ pub struct DetectorConfig {
     /// Lying still: standard deviation of |a| over the check at most this, in g. Used only when
     /// the stream started too recently to know the orientation before the impact.
     pub still_std_g: f32,
-    /// Changed orientation: angle between mean acceleration before the fall (2 s to 1 s
-    /// before impact) and during the check at least this, degrees.
+    /// Changed orientation: angle between mean acceleration before the fall and during the
+    /// check at least this, degrees.
     pub orientation_change_deg: f32,
+    /// The orientation before the fall is the mean acceleration from this long before the
+    /// impact to half as long before it, ms (2000: from 2 s to 1 s before).
+    pub pre_impact_ref_ms: u32,
     /// The check passes when the orientation changed and the standard deviation of |a| over
     /// the check is at most this, in g: someone who runs on, or stops and stands, after a jolt
     /// is not lying after a fall.
@@ -65,6 +68,7 @@ impl Default for DetectorConfig {
             still_std_g: 0.15,
             orientation_change_deg: 40.0,
             calm_std_g: 0.35,
+            pre_impact_ref_ms: 2000,
             carry_return_deg: 30.0,
             carry_time_constant_s: 120.0,
             cancel_window_ms: 30_000,
@@ -183,7 +187,7 @@ impl Limit {
 /// the threshold by the model, the post-impact check by a person lying after a fall, and an
 /// alert escalates after a time a person can answer in.
 pub mod limits {
-    use super::Limit;
+    use super::{Limit, GRID_PERIOD_NS, PRE_IMPACT_REF_MAX_FRAMES};
 
     /// Frames between windows; the engine also caps it at the card's band width, so that every
     /// frame lies in some window's band.
@@ -209,6 +213,14 @@ pub mod limits {
     /// Orientation change: an angle, well below a half turn.
     pub const ORIENTATION_CHANGE_DEG: Limit =
         Limit::closed("orientation_change_deg", 10.0, 120.0, "degrees");
+    /// Pre-impact reference: long enough to average a step, and inside the history the card's
+    /// longest window leaves ([`PRE_IMPACT_REF_MAX_FRAMES`]).
+    pub const PRE_IMPACT_REF_MS: Limit = Limit::closed(
+        "pre_impact_ref_ms",
+        500.0,
+        (PRE_IMPACT_REF_MAX_FRAMES * GRID_PERIOD_NS / 1_000_000) as f64,
+        "ms",
+    );
     /// Put-back angle: 0 (off) to well below the 90 degrees between standing and lying.
     pub const CARRY_RETURN_DEG: Limit = Limit::closed("carry_return_deg", 0.0, 45.0, "degrees");
     /// Carrying average: from a few seconds to an hour.
@@ -256,6 +268,7 @@ impl DetectorConfig {
             self.orientation_change_deg.into(),
             self.orientation_change_deg,
         )?;
+        PRE_IMPACT_REF_MS.check(self.pre_impact_ref_ms.into(), self.pre_impact_ref_ms)?;
         CARRY_RETURN_DEG.check(self.carry_return_deg.into(), self.carry_return_deg)?;
         CARRY_TIME_CONSTANT_S.check(
             self.carry_time_constant_s.into(),
@@ -275,6 +288,7 @@ impl DetectorConfig {
             still_std_ms2: self.still_std_g * STANDARD_GRAVITY,
             calm_std_ms2: self.calm_std_g * STANDARD_GRAVITY,
             orientation_cos: self.orientation_change_deg.to_radians().cos(),
+            pre_ref: frames(self.pre_impact_ref_ms),
             carry_return_cos: (self.carry_return_deg > 0.0)
                 .then(|| self.carry_return_deg.to_radians().cos()),
             carry_tau_frames: f64::from(self.carry_time_constant_s) * 1e9 / GRID_PERIOD_NS as f64,
@@ -284,9 +298,9 @@ impl DetectorConfig {
     }
 }
 
-/// The orientation reference before an impact spans this many frames before it to half as
-/// many (2 s to 1 s).
-pub const PRE_IMPACT_REF_FRAMES: i64 = 100;
+/// The longest orientation reference before an impact, frames (2 s): the card's window length
+/// leaves this much history before the earliest impact a window can hold.
+pub const PRE_IMPACT_REF_MAX_FRAMES: i64 = 100;
 
 /// The carrying axis counts as upright (a phone in the pocket of someone standing or walking)
 /// when it is at least this far from the device's z axis (a phone lying flat, as on a table),
@@ -306,6 +320,8 @@ pub(crate) struct Resolved {
     pub still_std_ms2: f32,
     pub calm_std_ms2: f32,
     pub orientation_cos: f32,
+    /// Frames before the impact where the orientation reference starts (it ends at half).
+    pub pre_ref: i64,
     /// cos of `carry_return_deg`; None when the rule is off.
     pub carry_return_cos: Option<f32>,
     pub carry_tau_frames: f64,
@@ -543,7 +559,7 @@ impl Detector {
         self.last_checked_impact_k = Some(impact_k);
         let mut n = 0u32;
         let mut sum = [0f64; 3];
-        let reference = impact_k - PRE_IMPACT_REF_FRAMES..impact_k - PRE_IMPACT_REF_FRAMES / 2;
+        let reference = impact_k - self.cfg.pre_ref..impact_k - self.cfg.pre_ref / 2;
         for f in w.range(reference.start, reference.end) {
             n += 1;
             for (s, a) in sum.iter_mut().zip(f.acc) {
@@ -1045,6 +1061,12 @@ mod tests {
                 "400.0",
             ),
             (
+                r#"{"pre_impact_ref_ms": 3000}"#,
+                "pre_impact_ref_ms",
+                "[500, 2000] ms",
+                "3000",
+            ),
+            (
                 r#"{"carry_return_deg": 90}"#,
                 "carry_return_deg",
                 "[0, 45] degrees",
@@ -1129,7 +1151,7 @@ mod tests {
         }
         let ends = r#"{"hop_frames": 40, "trigger_g": 3, "threshold": 0.99609375,
             "still_std_g": 0.05, "calm_std_g": 1, "orientation_change_deg": 120,
-            "carry_return_deg": 45, "carry_time_constant_s": 3600,
+            "carry_return_deg": 45, "carry_time_constant_s": 3600, "pre_impact_ref_ms": 2000,
             "cancel_window_ms": 5000, "cooldown_ms": 0, "post_impact_delay_ms": 5000,
             "post_impact_len_ms": 5000}"#;
         let cfg = DetectorConfig::from_json(ends).expect("json");
@@ -1165,6 +1187,7 @@ mod tests {
             limits::STILL_STD_G,
             limits::CALM_STD_G,
             limits::ORIENTATION_CHANGE_DEG,
+            limits::PRE_IMPACT_REF_MS,
             limits::CARRY_RETURN_DEG,
             limits::CARRY_TIME_CONSTANT_S,
             limits::CANCEL_WINDOW_MS,

@@ -2533,6 +2533,11 @@ data class DetectorSettings (
     var `calmStdG`: kotlin.Float? = null 
     , 
     /**
+     * The orientation before the fall: from this long before the impact to half as long, ms.
+     */
+    var `preImpactRefMs`: kotlin.UInt? = null 
+    , 
+    /**
      * Put back, not fallen: the phone left its upright carrying axis before the impact and
      * is back within this angle after it, degrees; 0 turns the rule off.
      */
@@ -2577,6 +2582,7 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalUInt.read(buf),
@@ -2594,6 +2600,7 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.allocationSize(value.`stillStdG`) +
             FfiConverterOptionalFloat.allocationSize(value.`orientationChangeDeg`) +
             FfiConverterOptionalFloat.allocationSize(value.`calmStdG`) +
+            FfiConverterOptionalUInt.allocationSize(value.`preImpactRefMs`) +
             FfiConverterOptionalFloat.allocationSize(value.`carryReturnDeg`) +
             FfiConverterOptionalFloat.allocationSize(value.`carryTimeConstantS`) +
             FfiConverterOptionalUInt.allocationSize(value.`cancelWindowMs`) +
@@ -2610,6 +2617,7 @@ public object FfiConverterTypeDetectorSettings: FfiConverterRustBuffer<DetectorS
             FfiConverterOptionalFloat.write(value.`stillStdG`, buf)
             FfiConverterOptionalFloat.write(value.`orientationChangeDeg`, buf)
             FfiConverterOptionalFloat.write(value.`calmStdG`, buf)
+            FfiConverterOptionalUInt.write(value.`preImpactRefMs`, buf)
             FfiConverterOptionalFloat.write(value.`carryReturnDeg`, buf)
             FfiConverterOptionalFloat.write(value.`carryTimeConstantS`, buf)
             FfiConverterOptionalUInt.write(value.`cancelWindowMs`, buf)
