@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::detector::{limits, Limit};
 use crate::engine::PREPROCESSING_VERSION;
 use crate::frame::CHANNEL_NAMES;
-use crate::resampler::GRID_PERIOD_NS;
+use crate::grid::GRID_PERIOD_NS;
 use crate::window::HISTORY_FRAMES;
 
 /// The card layout this core reads (`schema_version` in the card).

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::{CardError, ModelCard, QuantParams, SensorSet};
 use crate::detector::{
-    ConfigError, Detector, DetectorConfig, DetectorCounters, DetectorPhase, Event, Resolved,
-    WindowVerdict,
+    ConfigError, Detector, DetectorConfig, DetectorCounters, DetectorPhase, Resolved, WindowVerdict,
 };
+use crate::events::Event;
 use crate::frame::{Frame, FrameFusion};
+use crate::grid::GRID_PERIOD_NS;
 use crate::input::ModelInput;
-use crate::resampler::{IngestCounters, Resampler, GRID_PERIOD_NS};
+use crate::resampler::{IngestCounters, Resampler};
 use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
 use crate::scorer::{ScoreError, Scorer};
 use crate::window::Windower;

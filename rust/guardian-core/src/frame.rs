@@ -5,7 +5,7 @@ use ringbuf::traits::{Consumer, Observer, RingBuffer};
 use ringbuf::{storage::Array, LocalRb};
 
 use crate::card::SensorSet;
-use crate::resampler::GRID_PERIOD_NS;
+use crate::grid::GRID_PERIOD_NS;
 use crate::sample::STANDARD_GRAVITY_F64;
 
 /// Acceleration full scale of the features: 4 g, in m/s^2 (f64, like the features).

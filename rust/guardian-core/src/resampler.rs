@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::grid::GRID_PERIOD_NS;
 use crate::sample::Sample;
 
-/// Grid period: 50 Hz, in ns. Grid instants are `t_k = k * GRID_PERIOD_NS`.
-pub const GRID_PERIOD_NS: i64 = 20_000_000;
 /// A sample older than the last accepted one by at most this much is dropped (rule R3); older
 /// still restarts the stream (rule R4). In ns.
 pub const REORDER_TOLERANCE_NS: i64 = 100_000_000;
