@@ -387,13 +387,20 @@ enum State {
     Cooldown { until_ns: i64 },
 }
 
-/// What the detector wants after a window was cut.
+/// What the detector makes of a frame: whether it completed a window and, if so, the window's
+/// impact and whether the model should score it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum WindowVerdict {
-    /// Do not run the model (not idle, or the trigger did not fire).
-    Skip,
-    /// Run the model; the band's impact frame is `impact_k` with |a| `peak` m/s^2.
-    Score { impact_k: i64, peak: f32 },
+    /// No window completed with this frame.
+    NoWindow,
+    /// A window completed: its band's frame of largest |a| (earliest on ties) is `impact_k`,
+    /// with |a| `peak` m/s^2; `score` when the model should run on it (idle or a later impact
+    /// than the one being checked, and the trigger fired).
+    Window {
+        impact_k: i64,
+        peak: f32,
+        score: bool,
+    },
 }
 
 /// The detection state machine. Time is the sensor clock, advanced by frames and `tick`.
@@ -415,10 +422,6 @@ impl Detector {
             last_checked_impact_k: None,
             counters: Default::default(),
         }
-    }
-
-    pub fn cfg(&self) -> &Resolved {
-        &self.cfg
     }
 
     pub fn counters(&self) -> &DetectorCounters {
@@ -450,7 +453,7 @@ impl Detector {
         if complete {
             self.window_verdict(w)
         } else {
-            WindowVerdict::Skip
+            WindowVerdict::NoWindow
         }
     }
 
@@ -465,8 +468,9 @@ impl Detector {
                 best = Some((f.k, f.acc_norm));
             }
         }
+        // A valid card's band lies inside the window, so a complete window has a band.
         let Some((impact_k, peak)) = best else {
-            return WindowVerdict::Skip;
+            return WindowVerdict::NoWindow;
         };
         let triggered = !self.cfg.impact_trigger || peak >= self.cfg.trigger_ms2;
         if triggered {
@@ -480,11 +484,15 @@ impl Detector {
             State::Confirming(c) => impact_k > c.impact_k,
             State::Alerting { .. } | State::Cooldown { .. } => false,
         };
-        if !triggered || already || !open {
-            return WindowVerdict::Skip;
+        let score = triggered && !already && open;
+        if score {
+            self.counters.scored += 1;
         }
-        self.counters.scored += 1;
-        WindowVerdict::Score { impact_k, peak }
+        WindowVerdict::Window {
+            impact_k,
+            peak,
+            score,
+        }
     }
 
     /// The model scored the window `on_frame` asked for.
@@ -729,8 +737,11 @@ mod tests {
                 acc: acc(k),
                 gyro: [0.0; 3],
             });
-            if let WindowVerdict::Score { impact_k, peak } =
-                d.on_frame(&w, complete, |e| events.push(e))
+            if let WindowVerdict::Window {
+                impact_k,
+                peak,
+                score: true,
+            } = d.on_frame(&w, complete, |e| events.push(e))
             {
                 d.on_score(&w, impact_k, peak, score, |e| events.push(e));
             }

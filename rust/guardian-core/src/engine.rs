@@ -126,14 +126,21 @@ impl Pipeline {
         let verdict = self
             .detector
             .on_frame(&self.windower, complete, |e| Self::emit(events, dropped, e));
-        if complete {
-            self.on_window(frame.k, verdict);
+        if let WindowVerdict::Window {
+            impact_k,
+            peak,
+            score,
+        } = verdict
+        {
+            self.on_window(frame.k, impact_k, peak, score);
         }
     }
 
-    fn on_window(&mut self, end_k: i64, verdict: WindowVerdict) {
+    /// A window ending at frame `end_k` completed; its band's impact is `impact_k` with |a|
+    /// `peak` m/s^2; the model scores it when `run_model`.
+    fn on_window(&mut self, end_k: i64, impact_k: i64, peak: f32, run_model: bool) {
         let mut score = None;
-        if let WindowVerdict::Score { impact_k, peak } = verdict {
+        if run_model {
             match self.scorer.score(self.input.window(&self.windower)) {
                 Ok(q) => {
                     let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
@@ -151,15 +158,6 @@ impl Pipeline {
             }
         }
         if let Some(log) = &mut self.window_log {
-            let w = self.windower.window();
-            let [b0, b1] = self.detector.cfg().band;
-            let peak = self
-                .windower
-                .recent(w)
-                .skip(b0)
-                .take(b1 - b0)
-                .map(|f| f.acc_norm)
-                .fold(0.0f32, f32::max);
             log.push(WindowRecord {
                 end_t_ns: end_k * GRID_PERIOD_NS,
                 band_peak_g: peak / STANDARD_GRAVITY,
