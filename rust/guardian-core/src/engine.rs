@@ -15,6 +15,7 @@ use crate::input::ModelInput;
 use crate::resampler::{IngestCounters, Resampler};
 use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
 use crate::scorer::{ScoreError, Scorer};
+use crate::stall::StallMonitor;
 use crate::window::Windower;
 
 /// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
@@ -92,9 +93,7 @@ struct Pipeline {
     model_errors: u64,
     first_error: Option<ScoreError>,
     window_log: Option<Vec<WindowRecord>>,
-    /// The sensor reported stalled and not yet resumed.
-    stalled: Option<Sensor>,
-    stalls: u64,
+    stall: StallMonitor,
 }
 
 impl Pipeline {
@@ -107,11 +106,7 @@ impl Pipeline {
     }
 
     fn on_frame(&mut self, frame: Frame) {
-        if let Some(sensor) = self.stalled.take() {
-            let e = Event::SensorResumed {
-                sensor,
-                t_ns: frame.t_ns(),
-            };
+        if let Some(e) = self.stall.on_frame(frame.t_ns()) {
             Self::emit(&mut self.events, &mut self.dropped_events, e);
         }
         let (restarted, complete) = self.windower.push(&frame);
@@ -226,8 +221,7 @@ impl Engine {
                 model_errors: 0,
                 first_error: None,
                 window_log: None,
-                stalled: None,
-                stalls: 0,
+                stall: StallMonitor::default(),
             },
             stopped: false,
         })
@@ -292,20 +286,13 @@ impl Engine {
                 }
             }
         }
-        // This sensor's values overflowed the fusion: the other one is silent.
         let i = usize::from(sensor == Sensor::Gyro);
-        if fusion.overflowed()[i] > overflowed[i] && pipeline.stalled.is_none() {
-            let silent = match sensor {
-                Sensor::Acc => Sensor::Gyro,
-                Sensor::Gyro => Sensor::Acc,
-            };
-            pipeline.stalled = Some(silent);
-            pipeline.stalls += 1;
-            let t_ns = samples.last().map_or(0, |s| s.t_ns);
-            let e = Event::SensorStalled {
-                sensor: silent,
-                t_ns,
-            };
+        let t_ns = samples.last().map_or(0, |s| s.t_ns);
+        if let Some(e) =
+            pipeline
+                .stall
+                .after_push(sensor, overflowed[i], fusion.overflowed()[i], t_ns)
+        {
             Pipeline::emit(&mut pipeline.events, &mut pipeline.dropped_events, e);
         }
         match self.pipeline.first_error.take() {
@@ -402,7 +389,7 @@ impl Engine {
             detector: *p.detector.counters(),
             model_errors: p.model_errors,
             dropped_events: p.dropped_events,
-            stalls: p.stalls,
+            stalls: p.stall.stalls(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod input;
 pub mod resampler;
 pub mod sample;
 pub mod scorer;
+mod stall;
 pub mod window;
 
 pub use card::{CardError, ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
