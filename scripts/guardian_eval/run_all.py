@@ -86,6 +86,7 @@ def run_all(args) -> int:
         cmdline = "python -m guardian_eval all --docs" + (f" --split {args.split}" if args.split != "test" else "")
         cv = docs / "cv" / "summary.md"
         cv_text = cv.read_text(encoding="utf-8") if cv.exists() else "(No cross-validation yet: run `make eval-cv`.)\n"
+        cv_text += "\n" + (REPO_ROOT / "scripts" / "guardian_eval" / "docs_cv_notes.md").read_text(encoding="utf-8")
         intro = cv_text + "\n## Fixed split: the shipped models on their held-out test subjects\n\n" + "\n".join(
             [
                 "Event-level evaluation of the shipped models (`models/`) on the subjects its model card holds out as **test**",
