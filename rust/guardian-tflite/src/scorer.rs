@@ -78,6 +78,11 @@ impl std::fmt::Debug for ClassicScorer {
     }
 }
 
+/// The classic interpreter's `call` failed (with its status, when it returns one).
+fn interp_err<T>(call: &'static str, status: Option<i32>) -> Result<T, ClassicError> {
+    Err(ClassicError::Interpreter { call, status })
+}
+
 impl ClassicScorer {
     /// Reads a `.tflite` file and builds a scorer from its bytes (see [`Self::from_bytes`]).
     pub fn from_file(
@@ -137,19 +142,26 @@ impl ClassicScorer {
             output_quant: expected.output_quant,
             model_bytes,
         };
-        let api = s.lib.api();
-        let interp_err = |call: &'static str, status: Option<i32>| {
-            Err(ClassicError::Interpreter { call, status })
-        };
+        s.create_interpreter()?;
+        s.bind_tensors(expected)?;
+        s.allocate()?;
+        Ok(s)
+    }
 
-        // Every call below uses the C API's prototype (see `ffi`) and passes only pointers this
-        // library returned and that are still alive.
+    /// Creates the model (reading the bytes in place), the options with XNNPACK, and the
+    /// interpreter; every call uses the C API's prototype (see `ffi`) and passes only pointers
+    /// this library returned and that are still alive.
+    fn create_interpreter(&mut self) -> Result<(), ClassicError> {
+        let api = self.lib.api();
         // SAFETY: the bytes are valid for their length and outlive the model (the scorer owns
         // both and drops the bytes last); TF Lite reads them in place.
-        s.model = unsafe {
-            (api.model_create)(s.model_bytes.as_ptr().cast::<c_void>(), s.model_bytes.len())
+        self.model = unsafe {
+            (api.model_create)(
+                self.model_bytes.as_ptr().cast::<c_void>(),
+                self.model_bytes.len(),
+            )
         };
-        if s.model.is_null() {
+        if self.model.is_null() {
             return Err(RuntimeError::CorruptModel {
                 status: None,
                 reason: "TensorFlow Lite rejected the model (TfLiteModelCreate: the flatbuffer \
@@ -159,37 +171,43 @@ impl ClassicScorer {
             .into());
         }
         // SAFETY: takes nothing; the result is checked for null before use.
-        s.options = unsafe { (api.options_create)() };
-        if s.options.is_null() {
+        self.options = unsafe { (api.options_create)() };
+        if self.options.is_null() {
             return interp_err("TfLiteInterpreterOptionsCreate", None);
         }
-        // SAFETY: `s.options` is live (checked non-null above).
-        unsafe { (api.options_set_num_threads)(s.options, NUM_THREADS) };
+        // SAFETY: `self.options` is live (checked non-null above).
+        unsafe { (api.options_set_num_threads)(self.options, NUM_THREADS) };
         // SAFETY: NULL options are allowed and mean the defaults of whatever version this is
         // (see `ffi`); the result is checked for null before use.
-        s.delegate = unsafe { (api.xnnpack_create)(ptr::null()) };
-        if s.delegate.is_null() {
+        self.delegate = unsafe { (api.xnnpack_create)(ptr::null()) };
+        if self.delegate.is_null() {
             return interp_err("TfLiteXNNPackDelegateCreate", None);
         }
         // SAFETY: options and delegate are live; the delegate outlives the interpreter (`Drop`
         // deletes the interpreter first).
-        unsafe { (api.options_add_delegate)(s.options, s.delegate) };
+        unsafe { (api.options_add_delegate)(self.options, self.delegate) };
         // SAFETY: model and options are live; the result is checked for null before use.
-        s.interpreter = unsafe { (api.interpreter_create)(s.model, s.options) };
-        if s.interpreter.is_null() {
+        self.interpreter = unsafe { (api.interpreter_create)(self.model, self.options) };
+        if self.interpreter.is_null() {
             return interp_err("TfLiteInterpreterCreate", None);
         }
         // SAFETY: the caller may delete the options once the interpreter exists (the delegate
         // must outlive the interpreter, and does: it is deleted after it); nulled right after,
         // so `Drop` does not delete them again.
-        unsafe { (api.options_delete)(s.options) };
-        s.options = ptr::null_mut();
+        unsafe { (api.options_delete)(self.options) };
+        self.options = ptr::null_mut();
+        Ok(())
+    }
 
+    /// Checks the interpreter has one input and one output tensor of the card's shapes,
+    /// types and quantization, and keeps the quantization TF Lite reports.
+    fn bind_tensors(&mut self, expected: &ExpectedModel) -> Result<(), ClassicError> {
+        let api = self.lib.api();
         // SAFETY: the interpreter is live (checked non-null above).
         let (n_in, n_out) = unsafe {
             (
-                (api.input_count)(s.interpreter),
-                (api.output_count)(s.interpreter),
+                (api.input_count)(self.interpreter),
+                (api.output_count)(self.interpreter),
             )
         };
         if (n_in, n_out) != (1, 1) {
@@ -200,57 +218,62 @@ impl ClassicScorer {
             .into());
         }
         // SAFETY: the interpreter is live and has one input (index 0 exists).
-        s.input = unsafe { (api.input_tensor)(s.interpreter, 0) };
+        self.input = unsafe { (api.input_tensor)(self.interpreter, 0) };
         // SAFETY: the interpreter is live and has one output (index 0 exists).
-        s.output = unsafe { (api.output_tensor)(s.interpreter, 0) };
-        if s.input.is_null() || s.output.is_null() {
+        self.output = unsafe { (api.output_tensor)(self.interpreter, 0) };
+        if self.input.is_null() || self.output.is_null() {
             return interp_err("TfLiteInterpreterGet{Input,Output}Tensor", None);
         }
-        // SAFETY: `s.input` is a live tensor (non-null) of the live interpreter.
-        s.input_quant = unsafe {
+        // SAFETY: `self.input` is a live tensor (non-null) of the live interpreter.
+        self.input_quant = unsafe {
             validate_tensor(
                 api,
-                s.input,
+                self.input,
                 "input",
                 &expected.input_shape,
                 expected.input_quant,
             )
         }?;
-        // SAFETY: `s.output` is a live tensor (non-null) of the live interpreter.
-        s.output_quant = unsafe {
+        // SAFETY: `self.output` is a live tensor (non-null) of the live interpreter.
+        self.output_quant = unsafe {
             validate_tensor(
                 api,
-                s.output,
+                self.output,
                 "output",
                 &OUTPUT_SHAPE,
                 expected.output_quant,
             )
         }?;
+        Ok(())
+    }
 
+    /// Allocates the tensors and checks their byte sizes.
+    fn allocate(&mut self) -> Result<(), ClassicError> {
+        let api = self.lib.api();
         // SAFETY: the interpreter is live.
-        let status = unsafe { (api.allocate_tensors)(s.interpreter) };
+        let status = unsafe { (api.allocate_tensors)(self.interpreter) };
         if status != ffi::STATUS_OK {
             return interp_err("TfLiteInterpreterAllocateTensors", Some(status));
         }
         // Tensor pointers stay valid after allocation (TF Lite keeps its tensor array), but read
         // them again rather than rely on it.
         // SAFETY: the interpreter is live and has one input (index 0 exists).
-        s.input = unsafe { (api.input_tensor)(s.interpreter, 0) };
+        self.input = unsafe { (api.input_tensor)(self.interpreter, 0) };
         // SAFETY: the interpreter is live and has one output (index 0 exists).
-        s.output = unsafe { (api.output_tensor)(s.interpreter, 0) };
+        self.output = unsafe { (api.output_tensor)(self.interpreter, 0) };
         // SAFETY: both tensors are read only if non-null, as tensors of the live interpreter.
         let sizes = unsafe {
-            (!s.input.is_null() && !s.output.is_null()).then(|| {
+            (!self.input.is_null() && !self.output.is_null()).then(|| {
                 (
-                    (api.tensor_byte_size)(s.input),
-                    (api.tensor_byte_size)(s.output),
+                    (api.tensor_byte_size)(self.input),
+                    (api.tensor_byte_size)(self.output),
                 )
             })
         };
-        if sizes != Some((s.input_len, 1)) {
+        if sizes != Some((self.input_len, 1)) {
             return interp_err("TfLiteTensorByteSize (tensor sizes after allocation)", None);
         }
-        Ok(s)
+        Ok(())
     }
 
     /// The bare invoke path: copies `input` (`window_frames * channels` int8 values,
