@@ -24,7 +24,7 @@ import numpy as np
 
 from guardian_train import train
 from guardian_train.config import SEED
-from guardian_train.data import load_trials
+from guardian_train.data import ACC_ONLY_DATASETS, load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
 from guardian_train.splits import cv_folds, subject_group
 
@@ -32,7 +32,6 @@ from .export import DATASETS, export
 from .run_all import _binary
 
 VAL_FRACTION = 0.2  # of each group's non-test subjects, for the trigger, thresholds and early stopping
-ACC_ONLY_EVAL = ("umafall",)  # datasets evaluated with the acc_only model only
 
 
 def folds_of(tfs, k: int) -> list[list[str]]:
@@ -90,8 +89,8 @@ def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool
 def eval_fold(binary: Path, fold_dir: Path, labels: dict[str, Path], config: Path | None, env: dict) -> list[Path]:
     """`guardian eval` of the fold's card on its test recordings; returns the engine output folders."""
     runs = []
-    both = [p for d, p in labels.items() if d not in ACC_ONLY_EVAL]
-    acc = [p for d, p in labels.items() if d in ACC_ONLY_EVAL]
+    both = [p for d, p in labels.items() if d not in ACC_ONLY_DATASETS]
+    acc = [p for d, p in labels.items() if d in ACC_ONLY_DATASETS]
     for name, sensors, files in (("engine", "both", both), ("engine-acc", "acc-only", acc)):
         if not files:
             continue

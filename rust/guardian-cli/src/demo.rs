@@ -12,6 +12,7 @@ use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
+use crate::eval::FallAlarm;
 use crate::feed::Hops;
 use crate::matching::match_alarms;
 use crate::EngineArgs;
@@ -91,22 +92,12 @@ pub fn compare(rec: &Recording, events: &[Event]) -> Comparison {
             fall_time += secs;
         }
     }
-    let alarms: Vec<(i64, i64, f32)> = events
-        .iter()
-        .filter_map(|e| match *e {
-            Event::Fall {
-                impact_t_ns,
-                confirmed_t_ns,
-                score,
-                ..
-            } => Some((impact_t_ns, confirmed_t_ns, score)),
-            _ => None,
-        })
-        .collect();
+    let alarms = FallAlarm::from_events(events);
     let impacts: Vec<Option<i64>> = rec.truth.iter().map(|s| s.impact_ns).collect();
-    let hits = match_alarms(&impacts, alarms.iter().map(|a| a.0));
+    let hits = match_alarms(&impacts, alarms.iter().map(|a| a.impact_t_ns));
     let mut detections = Vec::new();
-    for (&(impact_t_ns, confirmed_t_ns, score), hit) in alarms.iter().zip(hits) {
+    for (a, hit) in alarms.iter().zip(hits) {
+        let (impact_t_ns, confirmed_t_ns, score) = (a.impact_t_ns, a.confirmed_t_ns, a.score);
         let (activity, true_fall, impact) = match hit.map(|i| &rec.truth[i]) {
             Some(s) => (s.activity.name(), true, s.impact_ns.unwrap_or(impact_t_ns)),
             None => {
