@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """`KEY=VALUE` with a JSON value."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"{key}: value {value!r} is not JSON ({e})") from None
 
 
 def main(argv=None) -> int:
@@ -41,10 +53,19 @@ def main(argv=None) -> int:
     c.add_argument("--docs", action="store_true", help="also write docs/cv/ (the summary docs/EVALUATION.md starts with)")
     c.add_argument("--max-timelines", type=int, default=400, help="timelines drawn per fold report")
     c.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    c.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE",
+                   help="training setting for every fold (a guardian_train Config field; repeatable), e.g. gated_adl_weight=8")
     args = ap.parse_args(argv)
     if args.cmd == "cv":
         if args.folds < 2:
             ap.error("--folds must be >= 2")
+        from guardian_train.config import Config
+
+        args.set = dict(args.set)
+        try:
+            Config.make_reduced().with_overrides(args.set)
+        except ValueError as e:
+            ap.error(str(e))
         from .cv import run_cv
 
         return run_cv(args)

@@ -69,10 +69,12 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
     return path
 
 
-def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool) -> float:
-    """Trains the fold's models unless `fold.json` shows the same split and schedule; returns the
-    seconds its training took (recorded in `fold.json` when it was trained)."""
+def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool, overrides: dict) -> float:
+    """Trains the fold's models unless `fold.json` shows the same split, schedule and training
+    settings; returns the seconds its training took (recorded in `fold.json` when it was trained)."""
     want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED}
+    if overrides:
+        want["overrides"] = overrides
     stamp = fold_dir / "fold.json"
     if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists():
         done = json.loads(stamp.read_text())
@@ -80,7 +82,7 @@ def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool
             print(f"{fold_dir.name}: models up to date", file=sys.stderr)
             return float(done.get("train_s", 0.0))
     t0 = time.monotonic()
-    train.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded)
+    train.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded, overrides=overrides)
     seconds = time.monotonic() - t0
     stamp.write_text(json.dumps({**want, "train_s": seconds}, indent=1) + "\n")
     return seconds
@@ -128,7 +130,7 @@ def run_cv(args) -> int:
         split = fold_split(tfs, folds, f)
         if f + 1 not in only:
             continue
-        timings["train_s"].append(train_fold(fold_dir, split, not args.full_schedule, loaded, args.retrain))
+        timings["train_s"].append(train_fold(fold_dir, split, not args.full_schedule, loaded, args.retrain, args.set))
         t1 = time.monotonic()
         test = set(split["test"])
         labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], test, f"labels-cv{args.folds}-fold{f + 1}.csv"))}
@@ -137,7 +139,8 @@ def run_cv(args) -> int:
     timings["total_s"] = time.monotonic() - t0
     from .cv_report import cv_report
 
-    cv_report(fold_runs, out, schedule="full" if args.full_schedule else "reduced", timings=timings,
+    schedule = ("full" if args.full_schedule else "reduced") + (f", training settings {json.dumps(args.set)}" if args.set else "")
+    cv_report(fold_runs, out, schedule=schedule, timings=timings,
               config=args.config, docs=args.docs, max_timelines=args.max_timelines)
     print(f"cross-validation: {len(fold_runs)} folds in {timings['total_s']:.0f} s; report {out / 'cv.md'}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 SEED = 1234
 FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}  # the shipped (QAT int8) models
@@ -51,9 +51,21 @@ class Config:
                       reduced=True)
 
     @staticmethod
-    def for_run(quick: bool, reduced: bool, fixed_split: bool) -> Config:
-        """The schedule of one run; a run on a given split (a cross-validation fold) has no CV or rotation study."""
+    def for_run(quick: bool, reduced: bool, fixed_split: bool, overrides: dict | None = None) -> Config:
+        """The schedule of one run; a run on a given split (a cross-validation fold) has no CV or rotation
+        study. `overrides` ({field: value}) changes named fields, e.g. for a cross-validated experiment."""
         cfg = Config.make_reduced() if reduced and not quick else Config.make(quick)
         if fixed_split:
             cfg.cv_folds, cfg.study_epochs = 0, 0
-        return cfg
+        return cfg.with_overrides(overrides or {})
+
+    def with_overrides(self, overrides: dict) -> Config:
+        """A copy with `overrides` applied; an unknown field or a value of another type is refused."""
+        known = {f.name: f for f in fields(self)}
+        for k, v in overrides.items():
+            if k not in known or k in ("quick", "reduced"):
+                raise ValueError(f"unknown training setting {k!r} (settable: {sorted(set(known) - {'quick', 'reduced'})})")
+            cur = getattr(self, k)
+            if isinstance(cur, bool) or not isinstance(v, (int, float)) or isinstance(v, bool) or (isinstance(cur, int) and not isinstance(v, int)):
+                raise ValueError(f"training setting {k}: expected a {type(cur).__name__}, got {v!r}")
+        return replace(self, **overrides)

@@ -86,12 +86,13 @@ def install_models(out: Path, log) -> None:
 
 def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50,
         datasets: tuple[str, ...] = ("mobifall", "sisfall"), reduced: bool = False, split: dict | None = None,
-        loaded=None) -> dict:
+        loaded=None, overrides: dict | None = None) -> dict:
     """One training run. `split` ({train, val, test} subject lists) replaces the seeded split (a
-    cross-validation fold); `loaded` is load_trials' result when the caller already holds it."""
+    cross-validation fold); `loaded` is load_trials' result when the caller already holds it;
+    `overrides` changes named schedule settings (`Config.with_overrides`)."""
     t_start = time.time()
     rev = git_rev()
-    cfg = Config.for_run(quick, reduced, fixed_split=split is not None)
+    cfg = Config.for_run(quick, reduced, fixed_split=split is not None, overrides=overrides)
     out.mkdir(parents=True, exist_ok=True)
     tfs, unreadable, counters = load_run_trials(datasets, sisfall_dir, sisfall_rate, loaded, log, cfg)
     if split is None:
