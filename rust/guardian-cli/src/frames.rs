@@ -1,4 +1,4 @@
-//! `guardian frames`: the core's frames and window starts, for the parity test.
+//! `guardian frames`: the engine's frames and window starts, for the parity test.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
@@ -6,23 +6,21 @@ use std::path::Path;
 use anyhow::{ensure, Result};
 use guardian_core::frame::CHANNEL_NAMES;
 use guardian_core::input::quantize;
-use guardian_core::{
-    FrameFusion, QuantParams, Resampler, Sensor, SensorSet, Windower, GRID_PERIOD_NS,
-};
+use guardian_core::{Frame, Ingest, QuantParams, SensorSet, GRID_PERIOD_NS};
 
+use crate::bundle::ModelBundle;
 use crate::recording::RecordingReader;
-
-/// Window length of the shipped card, frames.
-const WINDOW: usize = 100;
 
 /// Prints `k,t_ns,window_start,<channels>` for every frame, in increasing `k` within each
 /// segment (the order the engine sees them), features with 17 significant digits (exact f64);
-/// with `quant`, the quantized features follow as `q_<channels>`. Windows are 100 frames;
-/// `hop` must be in 1..=100, `quant` a finite scale > 0 and a zero point in [-128, 127].
+/// with `quant`, the quantized features follow as `q_<channels>`. The frames and windows are
+/// the engine's own ([`Ingest`]), with the shipped card's window length; `hop` must be in
+/// 1..=that length, `quant` a finite scale > 0 and a zero point in [-128, 127].
 pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParams>) -> Result<()> {
+    let window = ModelBundle::embedded()?.card.window_frames;
     ensure!(
-        (1..=WINDOW).contains(&hop),
-        "--hop must be in 1..={WINDOW}, got {hop}"
+        (1..=window).contains(&hop),
+        "--hop must be in 1..={window}, got {hop}"
     );
     if let Some(q) = quant {
         ensure!(
@@ -37,28 +35,20 @@ pub fn run(file: &Path, sensors: SensorSet, hop: usize, quant: Option<QuantParam
         );
     }
     let mut reader = RecordingReader::new(BufReader::new(crate::recording::open(file)?));
-    let (mut acc, mut gyro) = (Resampler::new(), Resampler::new());
-    let mut fusion = FrameFusion::new(sensors);
-    let mut windower = Windower::new(WINDOW, hop);
-    let mut frames: Vec<(guardian_core::Frame, bool)> = Vec::new();
-    let mut on_frame = |f: guardian_core::Frame| {
-        let (_, complete) = windower.push(&f);
-        frames.push((f, false));
-        if complete {
-            let start = frames.len() - windower.window();
-            frames[start].1 = true;
-        }
-    };
+    let mut ingest = Ingest::new(sensors, window, hop);
+    // Every frame, and whether a window starts at it.
+    let mut frames: Vec<(Frame, bool)> = Vec::new();
     let mut batch = Vec::new();
     let mut samples = 0usize;
     while let Some(sensor) = reader.next_batch(&mut batch)? {
         samples += batch.len();
-        for &s in &batch {
-            match sensor {
-                Sensor::Acc => acc.push(s, |k, v| fusion.push_acc(k, v, &mut on_frame)),
-                Sensor::Gyro => gyro.push(s, |k, v| fusion.push_gyro(k, v, &mut on_frame)),
-            };
-        }
+        ingest.push(sensor, &batch, |w, f, step| {
+            frames.push((f, false));
+            if step.complete {
+                let start = frames.len() - w.window();
+                frames[start].1 = true;
+            }
+        });
     }
     ensure!(samples > 0, "{} holds no samples", file.display());
     let c = sensors.channels();

@@ -732,7 +732,7 @@ mod tests {
         let mut d = Detector::new(cfg);
         let mut events = Vec::new();
         for k in frames {
-            let (_, complete) = w.push(&Frame {
+            let step = w.push(&Frame {
                 k,
                 acc: acc(k),
                 gyro: [0.0; 3],
@@ -741,7 +741,7 @@ mod tests {
                 impact_k,
                 peak,
                 score: true,
-            } = d.on_frame(&w, complete, |e| events.push(e))
+            } = d.on_frame(&w, step.complete, |e| events.push(e))
             {
                 d.on_score(&w, impact_k, peak, score, |e| events.push(e));
             }

@@ -9,14 +9,15 @@ use crate::detector::{
     ConfigError, Detector, DetectorConfig, DetectorCounters, DetectorPhase, Resolved, WindowVerdict,
 };
 use crate::events::Event;
-use crate::frame::{Frame, FrameFusion};
+use crate::frame::Frame;
 use crate::grid::GRID_PERIOD_NS;
+use crate::ingest::Ingest;
 use crate::input::ModelInput;
-use crate::resampler::{IngestCounters, Resampler};
+use crate::resampler::IngestCounters;
 use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
 use crate::scorer::{ScoreError, Scorer};
 use crate::stall::StallMonitor;
-use crate::window::Windower;
+use crate::window::{WindowStep, Windower};
 
 /// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
 pub const PREPROCESSING_VERSION: u32 = 1;
@@ -78,11 +79,10 @@ pub struct WindowRecord {
     pub phase: DetectorPhase,
 }
 
-/// Everything downstream of the frame fusion; split from [`Engine`] so the resampler
-/// callbacks can borrow it while the resamplers are borrowed too.
+/// Everything downstream of the ingest path; split from [`Engine`] so the ingest callback can
+/// borrow it while the ingest path is borrowed too.
 struct Pipeline {
     output_q: QuantParams,
-    windower: Windower,
     detector: Detector,
     scorer: Box<dyn Scorer>,
     input: ModelInput,
@@ -105,46 +105,44 @@ impl Pipeline {
         events.push_back(e);
     }
 
-    fn on_frame(&mut self, frame: Frame) {
+    /// `frame` was stored in `w` (its newest), with `step`.
+    fn on_frame(&mut self, w: &Windower, frame: Frame, step: WindowStep) {
         if let Some(e) = self.stall.on_frame(frame.t_ns()) {
             Self::emit(&mut self.events, &mut self.dropped_events, e);
         }
-        let (restarted, complete) = self.windower.push(&frame);
-        if restarted || self.frames == 0 {
+        if step.restarted || self.frames == 0 {
             self.segments += 1;
         }
-        if restarted {
+        if step.restarted {
             self.detector.on_restart();
         }
         self.frames += 1;
         let (events, dropped) = (&mut self.events, &mut self.dropped_events);
         let verdict = self
             .detector
-            .on_frame(&self.windower, complete, |e| Self::emit(events, dropped, e));
+            .on_frame(w, step.complete, |e| Self::emit(events, dropped, e));
         if let WindowVerdict::Window {
             impact_k,
             peak,
             score,
         } = verdict
         {
-            self.on_window(frame.k, impact_k, peak, score);
+            self.on_window(w, frame.k, impact_k, peak, score);
         }
     }
 
-    /// A window ending at frame `end_k` completed; its band's impact is `impact_k` with |a|
-    /// `peak` m/s^2; the model scores it when `run_model`.
-    fn on_window(&mut self, end_k: i64, impact_k: i64, peak: f32, run_model: bool) {
+    /// A window of `w` ending at frame `end_k` completed; its band's impact is `impact_k` with
+    /// |a| `peak` m/s^2; the model scores it when `run_model`.
+    fn on_window(&mut self, w: &Windower, end_k: i64, impact_k: i64, peak: f32, run_model: bool) {
         let mut score = None;
         if run_model {
-            match self.scorer.score(self.input.window(&self.windower)) {
+            match self.scorer.score(self.input.window(w)) {
                 Ok(q) => {
                     let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
                     score = Some(s);
                     let (events, dropped) = (&mut self.events, &mut self.dropped_events);
                     self.detector
-                        .on_score(&self.windower, impact_k, peak, s, |e| {
-                            Self::emit(events, dropped, e)
-                        });
+                        .on_score(w, impact_k, peak, s, |e| Self::emit(events, dropped, e));
                 }
                 Err(e) => {
                     self.model_errors += 1;
@@ -172,10 +170,7 @@ impl Pipeline {
 /// steady-state ingest does not allocate. `Send`, not `Sync`: use it from one thread at a time.
 pub struct Engine {
     sensors: SensorSet,
-    acc: Resampler,
-    gyro: Resampler,
-    gyro_ignored: u64,
-    fusion: FrameFusion,
+    ingest: Ingest,
     pipeline: Pipeline,
     stopped: bool,
 }
@@ -204,13 +199,9 @@ impl Engine {
         let channels = sensors.channels();
         Ok(Self {
             sensors,
-            acc: Resampler::new(),
-            gyro: Resampler::new(),
-            gyro_ignored: 0,
-            fusion: FrameFusion::new(sensors),
+            ingest: Ingest::new(sensors, card.window_frames, cfg.hop),
             pipeline: Pipeline {
                 output_q: spec.output.quant(),
-                windower: Windower::new(card.window_frames, cfg.hop),
                 detector: Detector::new(cfg),
                 scorer,
                 input: ModelInput::new(card.window_frames, channels, spec.input.quant()),
@@ -262,36 +253,16 @@ impl Engine {
             return Err(EngineError::Stopped);
         }
         let Self {
-            acc,
-            gyro,
-            fusion,
-            pipeline,
-            sensors,
-            gyro_ignored,
-            ..
+            ingest, pipeline, ..
         } = self;
-        let overflowed = fusion.overflowed();
-        match sensor {
-            Sensor::Acc => {
-                for &s in samples {
-                    acc.push(s, |k, v| fusion.push_acc(k, v, |f| pipeline.on_frame(f)));
-                }
-            }
-            Sensor::Gyro if *sensors == SensorSet::AccOnly => {
-                *gyro_ignored += samples.len() as u64;
-            }
-            Sensor::Gyro => {
-                for &s in samples {
-                    gyro.push(s, |k, v| fusion.push_gyro(k, v, |f| pipeline.on_frame(f)));
-                }
-            }
-        }
+        let overflowed = ingest.overflowed();
+        ingest.push(sensor, samples, |w, f, step| pipeline.on_frame(w, f, step));
         let i = usize::from(sensor == Sensor::Gyro);
         let t_ns = samples.last().map_or(0, |s| s.t_ns);
         if let Some(e) =
             pipeline
                 .stall
-                .after_push(sensor, overflowed[i], fusion.overflowed()[i], t_ns)
+                .after_push(sensor, overflowed[i], ingest.overflowed()[i], t_ns)
         {
             Pipeline::emit(&mut pipeline.events, &mut pipeline.dropped_events, e);
         }
@@ -331,7 +302,7 @@ impl Engine {
     /// End of a finite recording: a post-impact check that has at least half of its frames is
     /// decided on what it has. Streaming hosts never need this.
     pub fn finish(&mut self) -> Result<(), EngineError> {
-        let t = self.pipeline.windower.last_k().unwrap_or(0) * GRID_PERIOD_NS;
+        let t = self.ingest.windower().last_k().unwrap_or(0) * GRID_PERIOD_NS;
         self.with_detector(|d, emit| d.on_finish(t, emit))
     }
 
@@ -380,10 +351,10 @@ impl Engine {
     pub fn stats(&self) -> EngineStats {
         let p = &self.pipeline;
         EngineStats {
-            acc: *self.acc.counters(),
-            gyro: *self.gyro.counters(),
-            gyro_ignored: self.gyro_ignored,
-            unpaired: self.fusion.unpaired(),
+            acc: *self.ingest.counters(Sensor::Acc),
+            gyro: *self.ingest.counters(Sensor::Gyro),
+            gyro_ignored: self.ingest.gyro_ignored(),
+            unpaired: self.ingest.unpaired(),
             frames: p.frames,
             segments: p.segments,
             detector: *p.detector.counters(),

@@ -278,7 +278,7 @@ mod tests {
             let ks = (-300..400).chain(450..900).chain(10..500);
             let mut windows = 0;
             for k in ks {
-                if w.push(&frame(k)).1 {
+                if w.push(&frame(k)).complete {
                     windows += 1;
                     let want = expected(&w, 100, c, q);
                     assert_eq!(input.window(&w), &want[..], "c {c} hop {hop} k {k}");

@@ -30,6 +30,16 @@ impl StoredFrame {
     }
 }
 
+/// What storing a frame did to the windows ([`Windower::push`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowStep {
+    /// The frame did not follow the previous one: the history was emptied first and a new
+    /// segment began.
+    pub restarted: bool,
+    /// The newest `window` frames form a window at the hop.
+    pub complete: bool,
+}
+
 /// Keeps the recent frames of the current segment and says when a window is complete.
 ///
 /// Invariant: the stored frames have consecutive `k`; a missing `k` empties the history.
@@ -83,10 +93,8 @@ impl Windower {
         self.newest().map(|f| f.k)
     }
 
-    /// Adds a frame. Returns `(segment_restarted, window_complete)`: the first is true when
-    /// the frame did not follow the previous one (history emptied first); the second when the
-    /// newest `window` frames form a window at the hop.
-    pub fn push(&mut self, frame: &Frame) -> (bool, bool) {
+    /// Adds a frame; says whether it restarted the segment and whether it completed a window.
+    pub fn push(&mut self, frame: &Frame) -> WindowStep {
         let restarted = self.last_k().is_some_and(|k| frame.k != k + 1);
         if restarted {
             self.frames.clear();
@@ -104,7 +112,10 @@ impl Windower {
         if complete {
             self.until_window = self.hop;
         }
-        (restarted, complete)
+        WindowStep {
+            restarted,
+            complete,
+        }
     }
 
     /// The newest stored frame.
@@ -140,7 +151,7 @@ mod tests {
     fn windows_start_at_the_segment_start_and_every_hop() {
         let mut w = Windower::new(100, 25);
         let complete: Vec<i64> = (1000..1200)
-            .filter(|&k| w.push(&frame(k)).1)
+            .filter(|&k| w.push(&frame(k)).complete)
             .map(|k| k - 99)
             .collect();
         assert_eq!(complete, vec![1000, 1025, 1050, 1075, 1100]);
@@ -151,8 +162,7 @@ mod tests {
         let mut w = Windower::new(4, 2);
         let mut starts = Vec::new();
         for k in (0..6).chain(10..16) {
-            let (_, complete) = w.push(&frame(k));
-            if complete {
+            if w.push(&frame(k)).complete {
                 starts.push(w.recent(4).next().map(|f| f.k));
             }
         }
