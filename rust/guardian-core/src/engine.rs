@@ -1,5 +1,7 @@
 //! The streaming engine: samples in, events out.
 
+pub(crate) mod window_log;
+
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
@@ -14,10 +16,11 @@ use crate::grid::GRID_PERIOD_NS;
 use crate::ingest::Ingest;
 use crate::input::ModelInput;
 use crate::resampler::IngestCounters;
-use crate::sample::{Sample, Sensor, STANDARD_GRAVITY};
+use crate::sample::{Sample, Sensor};
 use crate::scorer::{ScoreError, Scorer};
 use crate::stall::StallMonitor;
 use crate::window::{WindowStep, Windower};
+use window_log::WindowLog;
 
 /// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
 pub const PREPROCESSING_VERSION: u32 = 1;
@@ -66,19 +69,6 @@ pub struct EngineStats {
     pub stalls: u64,
 }
 
-/// One window as the engine saw it, recorded only when [`Engine::record_windows`] is on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct WindowRecord {
-    /// Timestamp of the window's last frame, ns.
-    pub end_t_ns: i64,
-    /// Peak |a| in the band, g.
-    pub band_peak_g: f32,
-    /// Model score, when the model ran.
-    pub score: Option<f32>,
-    /// Detector phase after the window.
-    pub phase: DetectorPhase,
-}
-
 /// Everything downstream of the ingest path; split from [`Engine`] so the ingest callback can
 /// borrow it while the ingest path is borrowed too.
 struct Pipeline {
@@ -92,7 +82,7 @@ struct Pipeline {
     segments: u64,
     model_errors: u64,
     first_error: Option<ScoreError>,
-    window_log: Option<Vec<WindowRecord>>,
+    window_log: WindowLog,
     stall: StallMonitor,
 }
 
@@ -150,14 +140,8 @@ impl Pipeline {
                 }
             }
         }
-        if let Some(log) = &mut self.window_log {
-            log.push(WindowRecord {
-                end_t_ns: end_k * GRID_PERIOD_NS,
-                band_peak_g: peak / STANDARD_GRAVITY,
-                score,
-                phase: self.detector.phase(),
-            });
-        }
+        self.window_log
+            .record(end_k, peak, score, self.detector.phase());
     }
 }
 
@@ -211,7 +195,7 @@ impl Engine {
                 segments: 0,
                 model_errors: 0,
                 first_error: None,
-                window_log: None,
+                window_log: WindowLog::new(),
                 stall: StallMonitor::default(),
             },
             stopped: false,
@@ -330,21 +314,6 @@ impl Engine {
     /// Where the detector is.
     pub fn phase(&self) -> DetectorPhase {
         self.pipeline.detector.phase()
-    }
-
-    /// Starts (or stops) recording every window in a log, for evaluation and plots. Off by
-    /// default (it allocates).
-    pub fn record_windows(&mut self, on: bool) {
-        self.pipeline.window_log = on.then(Vec::new);
-    }
-
-    /// Takes the window log recorded so far.
-    pub fn take_window_log(&mut self) -> Vec<WindowRecord> {
-        self.pipeline
-            .window_log
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
     }
 
     /// Counters so far.

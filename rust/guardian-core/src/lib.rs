@@ -22,7 +22,9 @@ pub mod window;
 
 pub use card::{CardError, ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
 pub use detector::{ConfigError, DetectorConfig, DetectorCounters, DetectorPhase};
-pub use engine::{Engine, EngineError, EngineStats, WindowRecord};
+#[cfg(feature = "window-log")]
+pub use engine::window_log::WindowRecord;
+pub use engine::{Engine, EngineError, EngineStats};
 pub use events::Event;
 pub use frame::{Frame, FrameFusion};
 pub use grid::GRID_PERIOD_NS;
