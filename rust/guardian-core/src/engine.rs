@@ -239,15 +239,9 @@ impl Engine {
         let Self {
             ingest, pipeline, ..
         } = self;
-        let overflowed = ingest.overflowed();
-        ingest.push(sensor, samples, |w, f, step| pipeline.on_frame(w, f, step));
-        let i = usize::from(sensor == Sensor::Gyro);
+        let silent = ingest.push(sensor, samples, |w, f, step| pipeline.on_frame(w, f, step));
         let t_ns = samples.last().map_or(0, |s| s.t_ns);
-        if let Some(e) =
-            pipeline
-                .stall
-                .after_push(sensor, overflowed[i], ingest.overflowed()[i], t_ns)
-        {
+        if let Some(e) = pipeline.stall.after_push(silent, t_ns) {
             Pipeline::emit(&mut pipeline.events, &mut pipeline.dropped_events, e);
         }
         match self.pipeline.first_error.take() {

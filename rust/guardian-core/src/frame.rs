@@ -6,7 +6,7 @@ use ringbuf::{storage::Array, LocalRb};
 
 use crate::card::SensorSet;
 use crate::grid::GRID_PERIOD_NS;
-use crate::sample::STANDARD_GRAVITY_F64;
+use crate::sample::{Sensor, STANDARD_GRAVITY_F64};
 
 /// Acceleration full scale of the features: 4 g, in m/s^2 (f64, like the features).
 pub const ACC_FULL_SCALE: f64 = 4.0 * STANDARD_GRAVITY_F64;
@@ -105,8 +105,9 @@ type Pending = LocalRb<Array<(i64, [f32; 3]), MAX_PENDING>>;
 
 /// Pairs the two sensors' grid values by `k` into frames (section 5).
 ///
-/// Holds at most [`MAX_PENDING`] values of the sensor that runs ahead. A sensor whose `k` goes
-/// backwards (its clock was reset) restarts the fusion.
+/// Holds at most [`MAX_PENDING`] values of the sensor that runs ahead; beyond that, the other
+/// sensor is silent and the pushes say so. A sensor whose `k` goes backwards (its clock was
+/// reset) restarts the fusion.
 pub struct FrameFusion {
     sensors: SensorSet,
     acc: Box<Pending>,
@@ -114,9 +115,6 @@ pub struct FrameFusion {
     last_acc_k: Option<i64>,
     last_gyro_k: Option<i64>,
     unpaired: u64,
-    /// Values discarded because the pending ring of that sensor was full (`[acc, gyro]`): the
-    /// other sensor is more than [`MAX_PENDING`] values behind, or silent.
-    overflowed: [u64; 2],
 }
 
 impl std::fmt::Debug for FrameFusion {
@@ -140,15 +138,7 @@ impl FrameFusion {
             last_acc_k: None,
             last_gyro_k: None,
             unpaired: 0,
-            overflowed: [0; 2],
         }
-    }
-
-    /// Values discarded because a sensor ran more than [`MAX_PENDING`] values ahead of the
-    /// other (`[acc, gyro]`; included in [`Self::unpaired`]). Growing means the other sensor
-    /// stalled.
-    pub fn overflowed(&self) -> [u64; 2] {
-        self.overflowed
     }
 
     /// Grid values discarded because the other sensor never had their `k`.
@@ -165,8 +155,11 @@ impl FrameFusion {
         self.last_gyro_k = None;
     }
 
-    /// Takes the accelerometer's grid value `k`; emits a frame when it completes one.
-    pub fn push_acc(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
+    /// Takes the accelerometer's grid value `k`; emits a frame when it completes one. Returns
+    /// [`Sensor::Gyro`] when the gyroscope is silent: the accelerometer's values ran
+    /// [`MAX_PENDING`] ahead of it and the oldest was discarded (counted in
+    /// [`Self::unpaired`]).
+    pub fn push_acc(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) -> Option<Sensor> {
         if self.last_acc_k.is_some_and(|last| k <= last) {
             self.restart();
         }
@@ -179,34 +172,33 @@ impl FrameFusion {
                     acc: v,
                     gyro: [0.0; 3],
                 });
+                None
             }
-            SensorSet::Full => {
-                if pair(
-                    &mut self.gyro,
-                    &mut self.acc,
-                    &mut self.unpaired,
-                    k,
-                    v,
-                    emit,
-                    |m, o| (m, o),
-                ) {
-                    self.overflowed[0] += 1;
-                }
-            }
+            SensorSet::Full => pair(
+                &mut self.gyro,
+                &mut self.acc,
+                &mut self.unpaired,
+                k,
+                v,
+                emit,
+                |m, o| (m, o),
+            )
+            .then_some(Sensor::Gyro),
         }
     }
 
-    /// Takes the gyroscope's grid value `k`; emits a frame when it completes one. Ignored in
+    /// Takes the gyroscope's grid value `k`; emits a frame when it completes one. Returns
+    /// [`Sensor::Acc`] when the accelerometer is silent (as [`Self::push_acc`]). Ignored in
     /// acc_only mode.
-    pub fn push_gyro(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
+    pub fn push_gyro(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) -> Option<Sensor> {
         if self.sensors == SensorSet::AccOnly {
-            return;
+            return None;
         }
         if self.last_gyro_k.is_some_and(|last| k <= last) {
             self.restart();
         }
         self.last_gyro_k = Some(k);
-        if pair(
+        pair(
             &mut self.acc,
             &mut self.gyro,
             &mut self.unpaired,
@@ -214,9 +206,8 @@ impl FrameFusion {
             v,
             emit,
             |m, o| (o, m),
-        ) {
-            self.overflowed[1] += 1;
-        }
+        )
+        .then_some(Sensor::Acc)
     }
 }
 
@@ -291,11 +282,14 @@ mod tests {
     #[test]
     fn pending_values_are_bounded() {
         let mut f = FrameFusion::new(SensorSet::Full);
-        for k in 0..1000 {
-            f.push_acc(k, [0.0; 3], |_| {});
-        }
+        let silent: Vec<_> = (0..1000).map(|k| f.push_acc(k, [0.0; 3], |_| {})).collect();
         assert_eq!(f.unpaired(), 1000 - MAX_PENDING as u64);
-        assert_eq!(f.overflowed(), [1000 - MAX_PENDING as u64, 0]);
+        // Each value beyond the bound is discarded and says the gyroscope is silent.
+        assert!(silent[..MAX_PENDING].iter().all(Option::is_none));
+        assert!(silent[MAX_PENDING..]
+            .iter()
+            .all(|s| *s == Some(Sensor::Gyro)));
+        assert_eq!(f.push_gyro(2000, [0.0; 3], |_| {}), None);
     }
 
     #[test]

@@ -43,12 +43,16 @@ impl Ingest {
     /// (the windower's newest frame is `frame`; `step` says whether it restarted the segment
     /// or completed a window). Gyroscope samples are counted and ignored in acc_only mode.
     /// Never allocates.
+    ///
+    /// Returns the other sensor when the frame fusion found it silent during the batch (full
+    /// mode: `sensor`'s values ran [`crate::frame::MAX_PENDING`] ahead of it, and the oldest
+    /// were discarded).
     pub fn push(
         &mut self,
         sensor: Sensor,
         samples: &[Sample],
         mut on_frame: impl FnMut(&Windower, Frame, WindowStep),
-    ) {
+    ) -> Option<Sensor> {
         let Self {
             sensors,
             acc,
@@ -61,10 +65,13 @@ impl Ingest {
             let step = windower.push(&f);
             on_frame(windower, f, step);
         };
+        let mut silent = None;
         match sensor {
             Sensor::Acc => {
                 for &s in samples {
-                    acc.push(s, |k, v| fusion.push_acc(k, v, &mut store));
+                    acc.push(s, |k, v| {
+                        silent = silent.or(fusion.push_acc(k, v, &mut store));
+                    });
                 }
             }
             Sensor::Gyro if *sensors == SensorSet::AccOnly => {
@@ -72,10 +79,13 @@ impl Ingest {
             }
             Sensor::Gyro => {
                 for &s in samples {
-                    gyro.push(s, |k, v| fusion.push_gyro(k, v, &mut store));
+                    gyro.push(s, |k, v| {
+                        silent = silent.or(fusion.push_gyro(k, v, &mut store));
+                    });
                 }
             }
         }
+        silent
     }
 
     /// The windows: the recent frames of the current segment.
@@ -99,11 +109,6 @@ impl Ingest {
     /// Grid values discarded because the other sensor lacked their instant.
     pub fn unpaired(&self) -> u64 {
         self.fusion.unpaired()
-    }
-
-    /// The fusion's overflow counts (`[acc, gyro]`, [`FrameFusion::overflowed`]).
-    pub(crate) fn overflowed(&self) -> [u64; 2] {
-        self.fusion.overflowed()
     }
 }
 
@@ -145,6 +150,19 @@ mod tests {
                 (102, false, false),
             ]
         );
+    }
+
+    #[test]
+    fn a_sensor_is_found_silent_once_the_other_runs_too_far_ahead() {
+        let mut ingest = Ingest::new(SensorSet::Full, 4, 1);
+        let pending = crate::frame::MAX_PENDING as i64;
+        assert_eq!(
+            ingest.push(Sensor::Acc, &samples(0, pending), |_, _, _| {}),
+            None
+        );
+        let silent = ingest.push(Sensor::Acc, &samples(pending, pending + 3), |_, _, _| {});
+        assert_eq!(silent, Some(Sensor::Gyro));
+        assert_eq!(ingest.unpaired(), 3);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Sensor health in full mode: a sensor whose partner's values overflow the frame fusion is
-//! silent ([`Event::SensorStalled`]); the next frame made means it is back
-//! ([`Event::SensorResumed`]).
+//! Sensor health in full mode: a sensor the frame fusion finds silent (its partner's values
+//! overflow the fusion, [`crate::ingest::Ingest::push`]) has stalled ([`Event::SensorStalled`]);
+//! the next frame made means it is back ([`Event::SensorResumed`]).
 
 use crate::events::Event;
 use crate::sample::Sensor;
@@ -13,23 +13,13 @@ pub(crate) struct StallMonitor {
 }
 
 impl StallMonitor {
-    /// After a push of `pushed` samples ending at `t_ns`: `overflowed_before` and
-    /// `overflowed_after` are the fusion's overflow counts of `pushed` around it. Growth means
-    /// the other sensor is silent; reported once until frames are made again.
-    pub fn after_push(
-        &mut self,
-        pushed: Sensor,
-        overflowed_before: u64,
-        overflowed_after: u64,
-        t_ns: i64,
-    ) -> Option<Event> {
-        if overflowed_after <= overflowed_before || self.stalled.is_some() {
+    /// After a push of samples ending at `t_ns`, during which the fusion found `silent` silent
+    /// (if any): a stall, reported once until frames are made again.
+    pub fn after_push(&mut self, silent: Option<Sensor>, t_ns: i64) -> Option<Event> {
+        if self.stalled.is_some() {
             return None;
         }
-        let silent = match pushed {
-            Sensor::Acc => Sensor::Gyro,
-            Sensor::Gyro => Sensor::Acc,
-        };
+        let silent = silent?;
         self.stalled = Some(silent);
         self.stalls += 1;
         Some(Event::SensorStalled {
@@ -58,15 +48,15 @@ mod tests {
     #[test]
     fn a_stall_is_reported_once_until_frames_resume() {
         let mut m = StallMonitor::default();
-        assert_eq!(m.after_push(Sensor::Acc, 3, 3, 10), None);
+        assert_eq!(m.after_push(None, 10), None);
         assert_eq!(
-            m.after_push(Sensor::Acc, 3, 5, 20),
+            m.after_push(Some(Sensor::Gyro), 20),
             Some(Event::SensorStalled {
                 sensor: Sensor::Gyro,
                 t_ns: 20
             })
         );
-        assert_eq!(m.after_push(Sensor::Acc, 5, 9, 30), None);
+        assert_eq!(m.after_push(Some(Sensor::Gyro), 30), None);
         assert_eq!(
             m.on_frame(40),
             Some(Event::SensorResumed {
@@ -75,7 +65,7 @@ mod tests {
             })
         );
         assert_eq!(m.on_frame(60), None);
-        assert!(m.after_push(Sensor::Gyro, 0, 1, 70).is_some());
+        assert!(m.after_push(Some(Sensor::Acc), 70).is_some());
         assert_eq!(m.stalls(), 2);
     }
 }
