@@ -11,14 +11,16 @@ from .config import SEED, Config
 from .data import build_windows
 from .fit_mode import TEST_ROTATION_SEED
 from .metrics import binary_metrics, choose_threshold
-from .splits import cv_folds
+from .splits import cv_folds, with_mode
 from .windows import features_of, train_windows
 
 CV_METRICS = ("accuracy", "fall_recall", "adl_specificity", "f1", "roc_auc", "balanced_accuracy")
 
 
 def reduced_float_run(tfs, train_idx, val_idx, test_idx, mode, cfg, rotate, seed, desc, rotated_test=False) -> dict:
-    """Reduced schedule float model (CV folds and the rotation study), evaluated via its float32 .tflite."""
+    """Reduced schedule float model (CV folds and the rotation study), evaluated via its float32 .tflite.
+    Trials without frames of `mode` (accelerometer-only recordings in full mode) are left out."""
+    train_idx, val_idx, test_idx = (with_mode(tfs, idx, mode) for idx in (train_idx, val_idx, test_idx))
     C = len(pp.channels(mode))
     rng = np.random.default_rng((seed, C, 1))
     tr = train_windows(tfs, train_idx, mode, cfg, rng, adl_keep_sisfall=cfg.cv_adl_keep_sisfall, fall_hop=cfg.cv_fall_hop)
