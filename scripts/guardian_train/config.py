@@ -8,6 +8,7 @@ SEED = 1234
 FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}  # the shipped (QAT int8) models
 SHORT = {"full": "full", "acc_only": "acc"}  # mode -> file-name part
 KINDS = ("float32", "ptq_int8", "qat_int8")
+RELEASE_DATASETS = ("mobifall", "sisfall", "umafall")  # what the shipped models (and every CV fold) train on
 PHONE_DATASETS = ("mobifall", "umafall")  # phone in a pocket: every ADL window is kept for training
 
 
@@ -36,6 +37,7 @@ class Config:
     gated_adl_weight: float = 4.0  # loss multiplier of every gated ADL training window (on top of class weights)
     # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
     threshold_min_recall: float = 0.99
+    model_width: float = 1.0  # scales every layer of the main models (model.build_model); the card limit is 32 KB
     reduced: bool = False
 
     @staticmethod

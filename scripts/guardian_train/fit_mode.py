@@ -95,7 +95,7 @@ def fit_float_and_qat(w: ModeWindows, mode, cfg: Config, val_loss) -> Fitted:
     C = len(pp.channels(mode))
     M.set_seeds(SEED)
     t0 = time.time()
-    fm = M.build_model(C)
+    fm = M.build_model(C, width=cfg.model_width)
     seq = M.AugSequence(w.train, mode, cfg.batch, SEED, class_weight=w.class_weight)
     h_pre, best_pre = M.fit(fm, seq, val_loss, cfg.pre_epochs, 1e-3, cfg.pre_patience, f"pre-train {mode}")
     t_pre = time.time() - t0
@@ -114,9 +114,9 @@ def convert_models(fit: Fitted, train: WindowSet, mode, cfg: Config) -> dict[str
     rep_idx = np.random.default_rng(SEED + 2).choice(len(train), size=min(cfg.rep_samples, len(train)), replace=False)
     rep_x = features_of(train.subset(np.sort(rep_idx)), mode, rotate_seed=SEED + 3)  # training data only
     return {
-        "float32": M.convert(fit.float_model, C, "float32"),
-        "ptq_int8": M.convert(fit.float_model, C, "ptq", rep_x=rep_x),
-        "qat_int8": M.convert(fit.qat_model, C, "qat"),
+        "float32": M.convert(fit.float_model, C, "float32", width=cfg.model_width),
+        "ptq_int8": M.convert(fit.float_model, C, "ptq", rep_x=rep_x, width=cfg.model_width),
+        "qat_int8": M.convert(fit.qat_model, C, "qat", width=cfg.model_width),
     }
 
 
