@@ -421,22 +421,17 @@ impl State {
 
     fn on_engine_event(&mut self, e: Event, shared: &Shared) {
         let event = match e {
-            Event::Fall {
-                impact_t_ns,
-                confirmed_t_ns,
-                score,
-                peak_g,
-            } => {
+            Event::Fall(fall) => {
                 let alert = Alert {
                     id: self.new_alert_id(),
-                    impact_t_ns,
-                    confirmed_t_ns,
-                    score,
-                    peak_g,
+                    impact_t_ns: fall.impact_t_ns,
+                    confirmed_t_ns: fall.confirmed_t_ns,
+                    score: fall.score,
+                    peak_g: fall.peak_g,
                     model: model_name(self.engine.sensors()).into(),
                 };
                 self.falls += 1;
-                self.active = Some((alert.id.clone(), impact_t_ns));
+                self.active = Some((alert.id.clone(), fall.impact_t_ns));
                 if let Err(err) = self.journal.raise(alert.clone()) {
                     self.send(journal_problem(&err), shared);
                 }

@@ -12,9 +12,8 @@ use guardian_synth::{synthetic_day, Recording, MAX_DAY_FALLS};
 use serde::Serialize;
 
 use crate::bundle::{load_config, load_runtime, quiet_engine, ModelBundle};
-use crate::eval::FallAlarm;
 use crate::feed::Hops;
-use crate::matching::match_alarms;
+use crate::matching::{fall_alarms, match_alarms};
 use crate::EngineArgs;
 
 /// Phones deliver sensor events in batches; the demo pushes this much at a time, ns.
@@ -92,7 +91,7 @@ pub fn compare(rec: &Recording, events: &[Event]) -> Comparison {
             fall_time += secs;
         }
     }
-    let alarms = FallAlarm::from_events(events);
+    let alarms = fall_alarms(events);
     let impacts: Vec<Option<i64>> = rec.truth.iter().map(|s| s.impact_ns).collect();
     let hits = match_alarms(&impacts, alarms.iter().map(|a| a.impact_t_ns));
     let mut detections = Vec::new();

@@ -1,7 +1,20 @@
 //! Matching fall alarms to true falls: the one tolerance and the one rule `demo` and `eval` use.
 
+use guardian_core::{DetectedFall, Event};
+
 /// A detected impact within this of a true fall's impact is that fall, ns.
 pub const MATCH_TOLERANCE_NS: i64 = 1_500_000_000;
+
+/// The fall alarms among the engine's `events`, in order.
+pub fn fall_alarms(events: &[Event]) -> Vec<DetectedFall> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Fall(fall) => Some(*fall),
+            _ => None,
+        })
+        .collect()
+}
 
 /// Matches alarms to true falls. `falls` holds each truth entry's impact (`None`: not a fall);
 /// `alarms` the detected impacts in the order the engine raised them. Each alarm in turn catches

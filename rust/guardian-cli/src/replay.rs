@@ -109,7 +109,7 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
         },
         |e| {
             events += 1;
-            falls += usize::from(matches!(e, Event::Fall { .. }));
+            falls += usize::from(matches!(e, Event::Fall(_)));
             writeln!(out, "{}", serde_json::to_string(&e)?)?;
             Ok(())
         },

@@ -25,7 +25,7 @@ fn hand_metrics(results: &[RecordingResult], model: SensorSet) -> (usize, usize,
             .events
             .iter()
             .filter_map(|e| match e {
-                Event::Fall { impact_t_ns, .. } => Some(*impact_t_ns),
+                Event::Fall(f) => Some(f.impact_t_ns),
                 _ => None,
             })
             .collect();

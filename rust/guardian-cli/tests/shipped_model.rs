@@ -86,7 +86,7 @@ fn walking_stairs_jogging_and_lying_down_raise_no_alarm() {
         feed(&mut e, &rec, |ev| events.push(ev)).expect("feed");
         let falls: Vec<&Event> = events
             .iter()
-            .filter(|e| matches!(e, Event::Fall { .. }))
+            .filter(|e| matches!(e, Event::Fall(_)))
             .collect();
         assert!(falls.is_empty(), "{sensors:?}: {falls:?}");
         // The impact trigger did fire (jogging), so the model was exercised and said no.
@@ -175,7 +175,7 @@ fn the_user_can_ask_for_help_before_the_cancel_window_runs_out() {
     let first = events
         .iter()
         .find_map(|ev| match ev {
-            Event::Fall { confirmed_t_ns, .. } => Some(*confirmed_t_ns),
+            Event::Fall(f) => Some(f.confirmed_t_ns),
             _ => None,
         })
         .expect("a fall");
@@ -187,7 +187,7 @@ fn the_user_can_ask_for_help_before_the_cancel_window_runs_out() {
         e.push(Sensor::Acc, a).expect("push");
         e.push(Sensor::Gyro, g).expect("push");
         events.extend(e.drain_events());
-        if !answered && events.iter().any(|ev| matches!(ev, Event::Fall { .. })) {
+        if !answered && events.iter().any(|ev| matches!(ev, Event::Fall(_))) {
             assert!(e.confirm_alert(first + 1_000_000_000).expect("confirm"));
             answered = true;
         }

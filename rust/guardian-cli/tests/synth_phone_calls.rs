@@ -66,10 +66,10 @@ fn run(sensors: SensorSet) -> Tally {
         tally.scored += u64::from(stats.detector.scored > 0);
         let mut alarmed = false;
         for e in &events {
-            if let Event::Fall { impact_t_ns, .. } = *e {
+            if let Event::Fall(fall) = e {
                 alarmed = true;
                 let stage = rec
-                    .span_at(impact_t_ns)
+                    .span_at(fall.impact_t_ns)
                     .map_or("none", |s| s.activity.name());
                 tally.count_stage(stage);
             }

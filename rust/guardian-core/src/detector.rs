@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::{ModelCard, SensorSet};
 use crate::carry::{axis_cos, CarryOrientation};
-use crate::events::Event;
+use crate::events::{DetectedFall, Event};
 use crate::frame::norm;
 use crate::grid::GRID_PERIOD_NS;
 use crate::sample::STANDARD_GRAVITY;
@@ -620,12 +620,12 @@ impl Detector {
         if passed {
             self.counters.alerts += 1;
             let impact_t_ns = c.impact_k * GRID_PERIOD_NS;
-            emit(Event::Fall {
+            emit(Event::Fall(DetectedFall {
                 impact_t_ns,
                 confirmed_t_ns: t_ns,
                 score: c.score,
                 peak_g: c.peak / STANDARD_GRAVITY,
-            });
+            }));
             self.state = State::Alerting {
                 impact_t_ns,
                 deadline_ns: t_ns + self.cfg.cancel_ns,
@@ -768,15 +768,15 @@ mod tests {
         let (events, d) = drive(DetectorConfig::default(), 0..1300, fall, 0.9, |_, _, _| {});
         let falls: Vec<_> = events
             .iter()
-            .filter(|e| matches!(e, Event::Fall { .. }))
+            .filter(|e| matches!(e, Event::Fall(_)))
             .collect();
         assert_eq!(falls.len(), 1, "{events:?}");
-        let Event::Fall {
+        let Event::Fall(DetectedFall {
             impact_t_ns,
             confirmed_t_ns,
             score,
             peak_g,
-        } = *falls[0]
+        }) = *falls[0]
         else {
             unreachable!()
         };
@@ -899,7 +899,7 @@ mod tests {
         let kinds: Vec<&str> = events
             .iter()
             .map(|e| match e {
-                Event::Fall { .. } => "fall",
+                Event::Fall(_) => "fall",
                 Event::AlertEscalated { by_user: false, .. } => "escalated",
                 Event::AlertEscalated { by_user: true, .. } => "confirmed",
                 Event::AlertCancelled { .. } => "cancelled",
@@ -960,11 +960,11 @@ mod tests {
         );
         let falls: Vec<_> = events
             .iter()
-            .filter(|e| matches!(e, Event::Fall { .. }))
+            .filter(|e| matches!(e, Event::Fall(_)))
             .collect();
         assert_eq!(falls.len(), 1, "{events:?}");
         assert!(
-            matches!(falls[0], Event::Fall { impact_t_ns, .. } if *impact_t_ns == IMPACT * GRID_PERIOD_NS),
+            matches!(falls[0], Event::Fall(f) if f.impact_t_ns == IMPACT * GRID_PERIOD_NS),
             "{falls:?}"
         );
         assert_eq!(d.counters().superseded, 1);

@@ -4,21 +4,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::sample::Sensor;
 
+/// A fall the engine detected ([`Event::Fall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DetectedFall {
+    /// Impact instant, ns (sensor clock).
+    pub impact_t_ns: i64,
+    /// Instant the post-impact check confirmed the fall and the alert was raised, ns.
+    pub confirmed_t_ns: i64,
+    /// Model score of the confirming window, in [0, 1].
+    pub score: f32,
+    /// Peak |a| at the impact, in g.
+    pub peak_g: f32,
+}
+
 /// What the engine tells its host.
+///
+/// As JSON, an object with the variant's name in `kind` (snake_case) and its fields beside it:
+/// `{"kind":"fall","impact_t_ns":..,"confirmed_t_ns":..,"score":..,"peak_g":..}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// A fall was detected and an alert raised; the user may cancel it.
-    Fall {
-        /// Impact instant, ns (sensor clock).
-        impact_t_ns: i64,
-        /// Instant the post-impact check confirmed the fall and the alert was raised, ns.
-        confirmed_t_ns: i64,
-        /// Model score of the confirming window, in [0, 1].
-        score: f32,
-        /// Peak |a| at the impact, in g.
-        peak_g: f32,
-    },
+    Fall(DetectedFall),
     /// The user cancelled the alert ("I'm OK").
     AlertCancelled {
         /// Impact instant of the cancelled alert, ns.
@@ -53,4 +60,33 @@ pub enum Event {
         /// Timestamp of the first frame made again, ns.
         t_ns: i64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fall_is_one_flat_json_object_with_its_kind() {
+        let fall = Event::Fall(DetectedFall {
+            impact_t_ns: 1_000,
+            confirmed_t_ns: 2_500,
+            score: 0.75,
+            peak_g: 3.5,
+        });
+        let text =
+            r#"{"kind":"fall","impact_t_ns":1000,"confirmed_t_ns":2500,"score":0.75,"peak_g":3.5}"#;
+        assert_eq!(serde_json::to_string(&fall).expect("serializes"), text);
+        assert_eq!(serde_json::from_str::<Event>(text).expect("parses"), fall);
+        let cancelled = Event::AlertCancelled {
+            impact_t_ns: 1_000,
+            t_ns: 4_000,
+        };
+        let text = r#"{"kind":"alert_cancelled","impact_t_ns":1000,"t_ns":4000}"#;
+        assert_eq!(serde_json::to_string(&cancelled).expect("serializes"), text);
+        assert_eq!(
+            serde_json::from_str::<Event>(text).expect("parses"),
+            cancelled
+        );
+    }
 }

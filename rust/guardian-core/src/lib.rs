@@ -25,7 +25,7 @@ pub use detector::{ConfigError, DetectorConfig, DetectorCounters, DetectorPhase}
 #[cfg(feature = "window-log")]
 pub use engine::window_log::WindowRecord;
 pub use engine::{Engine, EngineError, EngineStats};
-pub use events::Event;
+pub use events::{DetectedFall, Event};
 pub use frame::{Frame, FrameFusion};
 pub use grid::GRID_PERIOD_NS;
 pub use ingest::Ingest;

@@ -33,7 +33,7 @@ pub use metrics::{
     ModelMetrics,
 };
 pub use report::EvalOutput;
-pub use results::{match_alarms, read_results, FallAlarm, Outcome, RecordingResult};
+pub use results::{match_alarms, read_results, Outcome, RecordingResult};
 pub use runner::run_recording;
 
 use crate::bundle::{load_config, load_litert, quiet_scorer, ModelBundle};
@@ -122,7 +122,7 @@ pub fn run(
 /// Builders of labels and events the unit tests of the submodules share.
 #[cfg(test)]
 mod test_support {
-    use guardian_core::Event;
+    use guardian_core::{DetectedFall, Event};
 
     use super::{is_long_adl, Label};
 
@@ -156,11 +156,11 @@ mod test_support {
 
     /// A fall event, times in ms.
     pub fn fall(impact_ms: i64, confirmed_ms: i64) -> Event {
-        Event::Fall {
+        Event::Fall(DetectedFall {
             impact_t_ns: impact_ms * 1_000_000,
             confirmed_t_ns: confirmed_ms * 1_000_000,
             score: 0.9,
             peak_g: 3.0,
-        }
+        })
     }
 }

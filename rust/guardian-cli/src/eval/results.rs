@@ -6,47 +6,11 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use guardian_core::{EngineStats, Event, SensorSet, WindowRecord};
+use guardian_core::{DetectedFall, EngineStats, Event, SensorSet, WindowRecord};
 use serde::{Deserialize, Serialize};
 
 use super::labels::Label;
-use crate::matching;
-
-/// A fall event of the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct FallAlarm {
-    /// Detected impact, ns.
-    pub impact_t_ns: i64,
-    /// Alert raised, ns.
-    pub confirmed_t_ns: i64,
-    /// Model score of the confirming window.
-    pub score: f32,
-    /// Peak |a| at the impact, g.
-    pub peak_g: f32,
-}
-
-impl FallAlarm {
-    /// The fall alarms among `events`, in order.
-    pub fn from_events(events: &[Event]) -> Vec<FallAlarm> {
-        events
-            .iter()
-            .filter_map(|e| match *e {
-                Event::Fall {
-                    impact_t_ns,
-                    confirmed_t_ns,
-                    score,
-                    peak_g,
-                } => Some(FallAlarm {
-                    impact_t_ns,
-                    confirmed_t_ns,
-                    score,
-                    peak_g,
-                }),
-                _ => None,
-            })
-            .collect()
-    }
-}
+use crate::matching::{self, fall_alarms};
 
 /// A recording's fall alarms compared with its label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,13 +21,13 @@ pub struct Outcome {
     /// Alert latency of the catching alarm: its `confirmed_t_ns` minus the labelled impact, s.
     pub latency_s: Option<f64>,
     /// Every other fall alarm (in an ADL trial: all of them).
-    pub false_alarms: Vec<FallAlarm>,
+    pub false_alarms: Vec<DetectedFall>,
 }
 
 /// Matches fall alarms against a label: the earliest alarm within the tolerance of the
 /// labelled impact catches a fall trial; every other alarm is a false alarm (the rule of
 /// [`matching::match_alarms`]).
-pub fn match_alarms(label: &Label, alarms: &[FallAlarm]) -> Outcome {
+pub fn match_alarms(label: &Label, alarms: &[DetectedFall]) -> Outcome {
     let impact = label.impact_t_ns.filter(|_| label.is_fall);
     let hits = matching::match_alarms(&[impact], alarms.iter().map(|a| a.impact_t_ns));
     let hit = hits.iter().position(Option::is_some);
@@ -137,7 +101,7 @@ pub struct RecordingResult {
 impl RecordingResult {
     /// A result from a label and the engine's events (matching them; no stats, no windows).
     pub fn new(model: SensorSet, label: Label, events: Vec<Event>) -> Self {
-        let outcome = match_alarms(&label, &FallAlarm::from_events(&events));
+        let outcome = match_alarms(&label, &fall_alarms(&events));
         Self {
             model,
             path: label.file.clone(),
@@ -185,7 +149,7 @@ mod tests {
         // 1.5 s before the impact is still a catch; the later hit is a false alarm
         let o = match_alarms(
             &l,
-            &FallAlarm::from_events(&[
+            &fall_alarms(&[
                 fall(3_000, 5_000),
                 fall(8_500, 11_000),
                 fall(10_200, 12_700),
@@ -195,7 +159,7 @@ mod tests {
         assert_eq!(o.latency_s, Some(1.0));
         assert_eq!(o.false_alarms.len(), 2);
         // 1.501 s away is not
-        let o = match_alarms(&l, &FallAlarm::from_events(&[fall(11_501, 13_000)]));
+        let o = match_alarms(&l, &fall_alarms(&[fall(11_501, 13_000)]));
         assert_eq!(o.caught, Some(false));
         assert_eq!(o.latency_s, None);
         assert_eq!(o.false_alarms.len(), 1);
@@ -206,7 +170,7 @@ mod tests {
             t_ns: 1,
             by_user: false,
         };
-        let o = match_alarms(&adl, &FallAlarm::from_events(&[fall(1_000, 3_000), esc]));
+        let o = match_alarms(&adl, &fall_alarms(&[fall(1_000, 3_000), esc]));
         assert_eq!(o.caught, None);
         assert_eq!(o.false_alarms.len(), 1);
     }
