@@ -465,7 +465,7 @@ impl Detector {
         let mut best: Option<(i64, f32)> = None;
         for f in w.recent(window).skip(b0).take(b1 - b0) {
             if best.is_none_or(|(_, p)| f.acc_norm > p) {
-                best = Some((f.k, f.acc_norm));
+                best = Some((f.frame.k, f.acc_norm));
             }
         }
         // A valid card's band lies inside the window, so a complete window has a band.
@@ -520,7 +520,7 @@ impl Detector {
         let reference = impact_k - self.cfg.pre_ref..impact_k - self.cfg.pre_ref / 2;
         for f in w.range(reference.start, reference.end) {
             n += 1;
-            for (s, a) in sum.iter_mut().zip(f.acc) {
+            for (s, a) in sum.iter_mut().zip(f.frame.acc) {
                 *s += f64::from(a);
             }
         }
@@ -556,7 +556,7 @@ impl Detector {
             c.n += 1;
             c.sum_norm += f64::from(f.acc_norm);
             c.sum_norm2 += f64::from(f.acc_norm) * f64::from(f.acc_norm);
-            for (s, a) in c.sum_acc.iter_mut().zip(f.acc) {
+            for (s, a) in c.sum_acc.iter_mut().zip(f.frame.acc) {
                 *s += f64::from(a);
             }
         }
@@ -565,18 +565,19 @@ impl Detector {
     /// A new frame was stored (before its window, if any, is decided). Advances the
     /// post-impact check and the timers; pushes events.
     fn advance(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
-        self.carry.update(f.acc);
+        let k = f.frame.k;
+        self.carry.update(f.frame.acc);
         if let State::Confirming(c) = self.state {
             let (from, to) = self.check_range(c.impact_k);
-            if f.k >= from && f.k < to {
+            if k >= from && k < to {
                 self.accumulate(f);
-                if f.k == to - 1 {
-                    self.finish_check(f.k * GRID_PERIOD_NS, &mut emit);
+                if k == to - 1 {
+                    self.finish_check(k * GRID_PERIOD_NS, &mut emit);
                 }
             }
             return;
         }
-        self.tick(f.k * GRID_PERIOD_NS, emit);
+        self.tick(k * GRID_PERIOD_NS, emit);
     }
 
     /// The stream broke (gap, reset): a running check cannot complete.

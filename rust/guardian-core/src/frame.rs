@@ -57,25 +57,20 @@ impl Frame {
     /// computed in f64 from the f32 grid values exactly as the spec writes it, so that the
     /// training pipeline gets the same bits.
     pub fn features(&self) -> [f64; MAX_CHANNELS] {
-        features(self.acc, self.gyro)
+        let clip = |v: f64| v.clamp(-1.0, 1.0);
+        let a = self.acc.map(f64::from);
+        let g = self.gyro.map(f64::from);
+        [
+            clip(a[0] / ACC_FULL_SCALE),
+            clip(a[1] / ACC_FULL_SCALE),
+            clip(a[2] / ACC_FULL_SCALE),
+            clip(norm(a) / ACC_FULL_SCALE),
+            clip(g[0] / GYRO_FULL_SCALE),
+            clip(g[1] / GYRO_FULL_SCALE),
+            clip(g[2] / GYRO_FULL_SCALE),
+            clip(norm(g) / GYRO_FULL_SCALE),
+        ]
     }
-}
-
-/// Section 6 features of one frame's grid values (acceleration m/s^2, angular rate rad/s).
-pub fn features(acc: [f32; 3], gyro: [f32; 3]) -> [f64; MAX_CHANNELS] {
-    let clip = |v: f64| v.clamp(-1.0, 1.0);
-    let a = acc.map(f64::from);
-    let g = gyro.map(f64::from);
-    [
-        clip(a[0] / ACC_FULL_SCALE),
-        clip(a[1] / ACC_FULL_SCALE),
-        clip(a[2] / ACC_FULL_SCALE),
-        clip(norm(a) / ACC_FULL_SCALE),
-        clip(g[0] / GYRO_FULL_SCALE),
-        clip(g[1] / GYRO_FULL_SCALE),
-        clip(g[2] / GYRO_FULL_SCALE),
-        clip(norm(g) / GYRO_FULL_SCALE),
-    ]
 }
 
 /// Euclidean norm of a 3-vector: f32 for grid values, f64 for the features.

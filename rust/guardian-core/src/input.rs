@@ -1,8 +1,8 @@
 //! The model input: windows quantized to int8 (`docs/PREPROCESSING.md` section 9).
 
 use crate::card::QuantParams;
-use crate::frame::{norm, ACC_FULL_SCALE, GYRO_FULL_SCALE, MAX_CHANNELS};
-use crate::window::{StoredFrame, Windower, HISTORY_FRAMES};
+use crate::frame::{norm, Frame, ACC_FULL_SCALE, GYRO_FULL_SCALE, MAX_CHANNELS};
+use crate::window::{Windower, HISTORY_FRAMES};
 
 /// The newest window as the model takes it: `window * channels` int8 values, time-major.
 ///
@@ -46,7 +46,7 @@ impl ModelInput {
             _ => first_k,
         };
         let todo = usize::try_from(last_k - from + 1).unwrap_or(0);
-        for f in w.recent(todo) {
+        for f in w.recent(todo).map(|s| &s.frame) {
             let q = self.quantizer.frame(f);
             let slot = slot(f.k) * c;
             self.mirror[slot..slot + c].copy_from_slice(&q[..c]);
@@ -100,7 +100,7 @@ impl Quantizer {
         }
     }
 
-    fn frame(&self, f: &StoredFrame) -> [i8; MAX_CHANNELS] {
+    fn frame(&self, f: &Frame) -> [i8; MAX_CHANNELS] {
         let a = f.acc.map(f64::from);
         let g = f.gyro.map(f64::from);
         let x = [a[0], a[1], a[2], norm(a), g[0], g[1], g[2], norm(g)];
@@ -145,7 +145,6 @@ pub fn quantize(x: f64, q: QuantParams) -> i8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Frame;
 
     #[test]
     fn quantize_rounds_half_away_from_zero_and_saturates() {
@@ -188,7 +187,7 @@ mod tests {
     fn expected(w: &Windower, n: usize, c: usize, q: QuantParams) -> Vec<i8> {
         w.recent(n)
             .flat_map(|f| {
-                f.features()[..c]
+                f.frame.features()[..c]
                     .iter()
                     .map(|&x| quantize(x, q))
                     .collect::<Vec<_>>()
@@ -205,12 +204,7 @@ mod tests {
             zero_point: 0,
         };
         let quantizer = Quantizer::new(q);
-        let f = |acc: [f32; 3], gyro: [f32; 3]| StoredFrame {
-            k: 0,
-            acc,
-            gyro,
-            acc_norm: 0.0,
-        };
+        let f = |acc: [f32; 3], gyro: [f32; 3]| Frame { k: 0, acc, gyro };
         let tie = f([0.0; 3], [2.5, -2.5, 7.5]);
         assert_eq!(quantizer.frame(&tie)[4..7], [1, -1, 2]);
         // Features clipped at exactly 1 and beyond.
@@ -253,11 +247,10 @@ mod tests {
         ] {
             let quantizer = Quantizer::new(q);
             for _ in 0..100_000 {
-                let f = StoredFrame {
+                let f = Frame {
                     k: 0,
                     acc: [next() * 60.0, next() * 30.0, next() * 10.0],
                     gyro: [next() * 12.0, next() * 3.0, next()],
-                    acc_norm: 0.0,
                 };
                 let want: Vec<i8> = f.features().iter().map(|&x| quantize(x, q)).collect();
                 assert_eq!(quantizer.frame(&f).to_vec(), want, "{f:?}");

@@ -3,31 +3,21 @@
 use ringbuf::traits::{Consumer, Observer, RingBuffer};
 use ringbuf::{storage::Array, LocalRb};
 
-use crate::frame::{Frame, MAX_CHANNELS};
+use crate::frame::Frame;
 
 /// Frames kept: one window plus the detector's pre-impact reference (a power of two keeps the
 /// ring buffer's index arithmetic cheap).
 pub const HISTORY_FRAMES: usize = 256;
 
-/// A frame as the windower keeps it: the grid values plus |a| for the trigger. Features are
-/// computed only for the windows the model runs on ([`crate::input::ModelInput`]).
+/// A frame as the windower keeps it: the frame plus its |a| for the trigger, computed once.
+/// Features are computed only for the windows the model runs on
+/// ([`crate::input::ModelInput`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredFrame {
-    /// Grid index.
-    pub k: i64,
-    /// Acceleration, m/s^2 with gravity.
-    pub acc: [f32; 3],
-    /// Angular rate, rad/s (zeros in acc_only mode).
-    pub gyro: [f32; 3],
-    /// |a| in m/s^2, unclipped.
+    /// The frame.
+    pub frame: Frame,
+    /// |a| in m/s^2, unclipped ([`Frame::acc_norm`]).
     pub acc_norm: f32,
-}
-
-impl StoredFrame {
-    /// The feature vector of `docs/PREPROCESSING.md` section 6.
-    pub fn features(&self) -> [f64; MAX_CHANNELS] {
-        crate::frame::features(self.acc, self.gyro)
-    }
 }
 
 /// What storing a frame did to the windows ([`Windower::push`]).
@@ -90,7 +80,7 @@ impl Windower {
 
     /// The `k` of the newest frame, if any.
     pub fn last_k(&self) -> Option<i64> {
-        self.newest().map(|f| f.k)
+        self.newest().map(|f| f.frame.k)
     }
 
     /// Adds a frame; says whether it restarted the segment and whether it completed a window.
@@ -102,9 +92,7 @@ impl Windower {
             self.until_window = self.window;
         }
         self.frames.push_overwrite(StoredFrame {
-            k: frame.k,
-            acc: frame.acc,
-            gyro: frame.gyro,
+            frame: *frame,
             acc_norm: frame.acc_norm(),
         });
         self.until_window -= 1;
@@ -131,7 +119,9 @@ impl Windower {
 
     /// Stored frames with `k` in `[from, to)`, oldest first.
     pub fn range(&self, from: i64, to: i64) -> impl Iterator<Item = &StoredFrame> {
-        self.frames.iter().filter(move |f| f.k >= from && f.k < to)
+        self.frames
+            .iter()
+            .filter(move |f| f.frame.k >= from && f.frame.k < to)
     }
 }
 
@@ -163,7 +153,7 @@ mod tests {
         let mut starts = Vec::new();
         for k in (0..6).chain(10..16) {
             if w.push(&frame(k)).complete {
-                starts.push(w.recent(4).next().map(|f| f.k));
+                starts.push(w.recent(4).next().map(|f| f.frame.k));
             }
         }
         assert_eq!(starts, vec![Some(0), Some(2), Some(10), Some(12)]);
