@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
 use guardian_cli::{bench, bundle, demo, eval, frames, replay, EngineArgs};
 use guardian_core::{Engine, QuantParams, Scorer, SensorSet};
 
@@ -16,24 +17,79 @@ struct Cli {
     command: Command,
 }
 
-/// Which model to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Which model(s) to run: the values of `--sensors` (and of `frames --mode`). Each option
+/// offers only the values valid for its command ([`SensorsArg::parser`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SensorsArg {
-    /// Full if the recording has gyroscope rows, else acc-only
     Auto,
-    /// Accelerometer and gyroscope
     Full,
-    /// Accelerometer only
     AccOnly,
+    Both,
 }
 
+use SensorsArg::{AccOnly, Auto, Both, Full};
+
 impl SensorsArg {
+    /// The value's name on the command line and its help.
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Auto => (
+                "auto",
+                "Full if the recording has gyroscope rows, else acc-only",
+            ),
+            Full => ("full", "Accelerometer and gyroscope"),
+            AccOnly => ("acc-only", "Accelerometer only"),
+            Both => ("both", "Both models"),
+        }
+    }
+
+    /// A parser of the values `allowed`, with their help; `spell` turns each value's name
+    /// into the one the option takes.
+    fn parser(
+        allowed: &'static [SensorsArg],
+        spell: fn(&'static str) -> &'static str,
+    ) -> impl TypedValueParser<Value = SensorsArg> {
+        let values = allowed.iter().map(move |a| {
+            let (name, help) = a.describe();
+            PossibleValue::new(spell(name)).help(help)
+        });
+        PossibleValuesParser::new(values).map(move |s| {
+            *allowed
+                .iter()
+                .find(|a| spell(a.describe().0) == s)
+                .expect("clap accepts only the allowed values")
+        })
+    }
+
+    /// The model this value names; `None` for auto (and both).
     fn fixed(self) -> Option<SensorSet> {
         match self {
-            SensorsArg::Auto => None,
-            SensorsArg::Full => Some(SensorSet::Full),
-            SensorsArg::AccOnly => Some(SensorSet::AccOnly),
+            Auto | Both => None,
+            Full => Some(SensorSet::Full),
+            AccOnly => Some(SensorSet::AccOnly),
         }
+    }
+
+    /// The models this value names, in the order they run.
+    fn models(self) -> Vec<SensorSet> {
+        match self.fixed() {
+            Some(set) => vec![set],
+            None => vec![SensorSet::Full, SensorSet::AccOnly],
+        }
+    }
+}
+
+/// A value's name as `--sensors` takes it.
+fn kebab(name: &'static str) -> &'static str {
+    name
+}
+
+/// A value's name as `frames --mode` takes it: as the parity test and the model card spell
+/// sensor sets (`acc_only`).
+fn snake(name: &'static str) -> &'static str {
+    match name {
+        "acc-only" => "acc_only",
+        other => other,
     }
 }
 
@@ -47,7 +103,7 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
         /// Which model to run
-        #[arg(long, value_enum, default_value_t = SensorsArg::Auto)]
+        #[arg(long, default_value = "auto", value_parser = SensorsArg::parser(&[Auto, Full, AccOnly], kebab))]
         sensors: SensorsArg,
         /// Print the summary on stderr as JSON
         #[arg(long)]
@@ -65,7 +121,7 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         falls: usize,
         /// Which model to run
-        #[arg(long, value_enum, default_value_t = SensorsArg::Full)]
+        #[arg(long, default_value = "full", value_parser = SensorsArg::parser(&[Auto, Full, AccOnly], kebab))]
         sensors: SensorsArg,
         /// Print the result as JSON on stdout
         #[arg(long)]
@@ -94,8 +150,8 @@ enum Command {
         /// The recording
         file: PathBuf,
         /// Sensor set
-        #[arg(long, value_enum, default_value = "full")]
-        mode: FramesMode,
+        #[arg(long, default_value = "full", value_parser = SensorsArg::parser(&[Full, AccOnly], snake))]
+        mode: SensorsArg,
         /// Hop between window starts, frames
         #[arg(long, default_value_t = 25)]
         hop: usize,
@@ -116,8 +172,8 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
         /// Which model(s) to run
-        #[arg(long, value_enum, default_value_t = EvalSensorsArg::Both)]
-        sensors: EvalSensorsArg,
+        #[arg(long, default_value = "both", value_parser = SensorsArg::parser(&[Full, AccOnly, Both], kebab))]
+        sensors: SensorsArg,
         /// Output folder
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -128,27 +184,6 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
-}
-
-/// Models `guardian eval` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum EvalSensorsArg {
-    /// Accelerometer and gyroscope
-    Full,
-    /// Accelerometer only
-    AccOnly,
-    /// Both models
-    Both,
-}
-
-/// Sensor set names as the parity test spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FramesMode {
-    /// Accelerometer and gyroscope
-    Full,
-    /// Accelerometer only
-    #[value(name = "acc_only")]
-    AccOnly,
 }
 
 fn main() -> ExitCode {
@@ -184,10 +219,7 @@ fn main() -> ExitCode {
             scale,
             zero_point,
         } => {
-            let sensors = match mode {
-                FramesMode::Full => SensorSet::Full,
-                FramesMode::AccOnly => SensorSet::AccOnly,
-            };
+            let sensors = mode.fixed().unwrap_or(SensorSet::Full);
             let quant = scale.map(|scale| QuantParams { scale, zero_point });
             frames::run(&file, sensors, hop, quant)
         }
@@ -197,14 +229,7 @@ fn main() -> ExitCode {
             engine,
             sensors,
             out,
-        } => {
-            let sensors = match sensors {
-                EvalSensorsArg::Full => eval::EvalSensors::Full,
-                EvalSensorsArg::AccOnly => eval::EvalSensors::AccOnly,
-                EvalSensorsArg::Both => eval::EvalSensors::Both,
-            };
-            eval::run(&labels, &engine, sensors, &out).map(|_| ())
-        }
+        } => eval::run(&labels, &engine, &sensors.models(), &out).map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

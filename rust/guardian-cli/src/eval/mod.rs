@@ -40,27 +40,6 @@ use crate::bundle::{load_config, load_litert, quiet_scorer, ModelBundle};
 pub use crate::matching::MATCH_TOLERANCE_NS;
 use crate::EngineArgs;
 
-/// Which models `guardian eval` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EvalSensors {
-    /// The full model only.
-    Full,
-    /// The accelerometer-only model only.
-    AccOnly,
-    /// Both.
-    Both,
-}
-
-impl EvalSensors {
-    fn sets(self) -> Vec<SensorSet> {
-        match self {
-            EvalSensors::Full => vec![SensorSet::Full],
-            EvalSensors::AccOnly => vec![SensorSet::AccOnly],
-            EvalSensors::Both => vec![SensorSet::Full, SensorSet::AccOnly],
-        }
-    }
-}
-
 fn sensors_name(s: SensorSet) -> &'static str {
     match s {
         SensorSet::Full => "full",
@@ -68,12 +47,13 @@ fn sensors_name(s: SensorSet) -> &'static str {
     }
 }
 
-/// Runs `guardian eval`: every recording of every labels file through every chosen model;
-/// writes `metrics.json` and `results.jsonl` into `out`. Prints a summary on stderr.
+/// Runs `guardian eval`: every recording of every labels file through the model of each of
+/// `sets`, in that order; writes `metrics.json` and `results.jsonl` into `out`. Prints a
+/// summary on stderr.
 pub fn run(
     labels: &[PathBuf],
     args: &EngineArgs,
-    sensors: EvalSensors,
+    sets: &[SensorSet],
     out: &Path,
 ) -> Result<EvalOutput> {
     let bundle = ModelBundle::load(args.model.as_deref())?;
@@ -83,12 +63,11 @@ pub fn run(
     let inputs = read_inputs(labels)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut jsonl = results::create_results(out)?;
-    let sets = sensors.sets();
     let bar = runner::progress_bar(inputs.recordings.len() * sets.len());
     let start = Instant::now();
     let mut models = BTreeMap::new();
     let mut thresholds = BTreeMap::new();
-    for &set in &sets {
+    for &set in sets {
         bar.set_prefix(sensors_name(set));
         let scorer = quiet_scorer(&bundle, &lib, set)?;
         thresholds.insert(
