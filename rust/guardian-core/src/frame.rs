@@ -101,7 +101,7 @@ type Pending = LocalRb<Array<(i64, [f32; 3]), MAX_PENDING>>;
 /// Pairs the two sensors' grid values by `k` into frames (section 5).
 ///
 /// Holds at most [`MAX_PENDING`] values of the sensor that runs ahead; beyond that, the other
-/// sensor is silent and the pushes say so. A sensor whose `k` goes backwards (its clock was
+/// sensor is silent ([`Self::take_silent`]). A sensor whose `k` goes backwards (its clock was
 /// reset) restarts the fusion.
 pub struct FrameFusion {
     sensors: SensorSet,
@@ -110,6 +110,8 @@ pub struct FrameFusion {
     last_acc_k: Option<i64>,
     last_gyro_k: Option<i64>,
     unpaired: u64,
+    /// The sensor found silent since [`Self::take_silent`] last ran.
+    silent: Option<Sensor>,
 }
 
 impl std::fmt::Debug for FrameFusion {
@@ -133,7 +135,15 @@ impl FrameFusion {
             last_acc_k: None,
             last_gyro_k: None,
             unpaired: 0,
+            silent: None,
         }
+    }
+
+    /// The sensor found silent since the last call, if any: the other sensor's values ran
+    /// [`MAX_PENDING`] ahead of it, and the oldest were discarded (counted in
+    /// [`Self::unpaired`]).
+    pub fn take_silent(&mut self) -> Option<Sensor> {
+        self.silent.take()
     }
 
     /// Grid values discarded because the other sensor never had their `k`.
@@ -150,11 +160,8 @@ impl FrameFusion {
         self.last_gyro_k = None;
     }
 
-    /// Takes the accelerometer's grid value `k`; emits a frame when it completes one. Returns
-    /// [`Sensor::Gyro`] when the gyroscope is silent: the accelerometer's values ran
-    /// [`MAX_PENDING`] ahead of it and the oldest was discarded (counted in
-    /// [`Self::unpaired`]).
-    pub fn push_acc(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) -> Option<Sensor> {
+    /// Takes the accelerometer's grid value `k`; emits a frame when it completes one.
+    pub fn push_acc(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
         if self.last_acc_k.is_some_and(|last| k <= last) {
             self.restart();
         }
@@ -167,33 +174,34 @@ impl FrameFusion {
                     acc: v,
                     gyro: [0.0; 3],
                 });
-                None
             }
-            SensorSet::Full => pair(
-                &mut self.gyro,
-                &mut self.acc,
-                &mut self.unpaired,
-                k,
-                v,
-                emit,
-                |m, o| (m, o),
-            )
-            .then_some(Sensor::Gyro),
+            SensorSet::Full => {
+                if pair(
+                    &mut self.gyro,
+                    &mut self.acc,
+                    &mut self.unpaired,
+                    k,
+                    v,
+                    emit,
+                    |m, o| (m, o),
+                ) {
+                    self.silent = Some(Sensor::Gyro);
+                }
+            }
         }
     }
 
-    /// Takes the gyroscope's grid value `k`; emits a frame when it completes one. Returns
-    /// [`Sensor::Acc`] when the accelerometer is silent (as [`Self::push_acc`]). Ignored in
+    /// Takes the gyroscope's grid value `k`; emits a frame when it completes one. Ignored in
     /// acc_only mode.
-    pub fn push_gyro(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) -> Option<Sensor> {
+    pub fn push_gyro(&mut self, k: i64, v: [f32; 3], emit: impl FnMut(Frame)) {
         if self.sensors == SensorSet::AccOnly {
-            return None;
+            return;
         }
         if self.last_gyro_k.is_some_and(|last| k <= last) {
             self.restart();
         }
         self.last_gyro_k = Some(k);
-        pair(
+        if pair(
             &mut self.acc,
             &mut self.gyro,
             &mut self.unpaired,
@@ -201,8 +209,9 @@ impl FrameFusion {
             v,
             emit,
             |m, o| (o, m),
-        )
-        .then_some(Sensor::Acc)
+        ) {
+            self.silent = Some(Sensor::Acc);
+        }
     }
 }
 
@@ -277,14 +286,17 @@ mod tests {
     #[test]
     fn pending_values_are_bounded() {
         let mut f = FrameFusion::new(SensorSet::Full);
-        let silent: Vec<_> = (0..1000).map(|k| f.push_acc(k, [0.0; 3], |_| {})).collect();
+        for k in 0..MAX_PENDING as i64 {
+            f.push_acc(k, [0.0; 3], |_| {});
+        }
+        assert_eq!(f.take_silent(), None);
+        for k in MAX_PENDING as i64..1000 {
+            f.push_acc(k, [0.0; 3], |_| {});
+        }
         assert_eq!(f.unpaired(), 1000 - MAX_PENDING as u64);
-        // Each value beyond the bound is discarded and says the gyroscope is silent.
-        assert!(silent[..MAX_PENDING].iter().all(Option::is_none));
-        assert!(silent[MAX_PENDING..]
-            .iter()
-            .all(|s| *s == Some(Sensor::Gyro)));
-        assert_eq!(f.push_gyro(2000, [0.0; 3], |_| {}), None);
+        // The values beyond the bound were discarded: the gyroscope is silent.
+        assert_eq!(f.take_silent(), Some(Sensor::Gyro));
+        assert_eq!(f.take_silent(), None);
     }
 
     #[test]

@@ -65,13 +65,10 @@ impl Ingest {
             let step = windower.push(&f);
             on_frame(windower, f, step);
         };
-        let mut silent = None;
         match sensor {
             Sensor::Acc => {
                 for &s in samples {
-                    acc.push(s, |k, v| {
-                        silent = silent.or(fusion.push_acc(k, v, &mut store));
-                    });
+                    acc.push(s, |k, v| fusion.push_acc(k, v, &mut store));
                 }
             }
             Sensor::Gyro if *sensors == SensorSet::AccOnly => {
@@ -79,13 +76,11 @@ impl Ingest {
             }
             Sensor::Gyro => {
                 for &s in samples {
-                    gyro.push(s, |k, v| {
-                        silent = silent.or(fusion.push_gyro(k, v, &mut store));
-                    });
+                    gyro.push(s, |k, v| fusion.push_gyro(k, v, &mut store));
                 }
             }
         }
-        silent
+        fusion.take_silent()
     }
 
     /// The windows: the recent frames of the current segment.
