@@ -713,7 +713,11 @@ mod tests {
     use super::*;
     use crate::frame::Frame;
 
-    /// The shipped card (full model threshold 0.309, highest score 255/256).
+    /// The score the tests give a fall window: the model's highest output (255/256), at or above
+    /// every threshold a card may hold, so the tests do not depend on the shipped threshold.
+    const FALL_SCORE: f32 = 255.0 / 256.0;
+
+    /// The shipped card.
     fn card() -> ModelCard {
         ModelCard::from_json(include_str!("../../../models/model_card.json")).expect("card")
     }
@@ -766,7 +770,13 @@ mod tests {
 
     #[test]
     fn impact_confirmed_and_still_raises_one_alert_at_the_end_of_the_check() {
-        let (events, d) = drive(DetectorConfig::default(), 0..1300, fall, 0.9, |_, _, _| {});
+        let (events, d) = drive(
+            DetectorConfig::default(),
+            0..1300,
+            fall,
+            FALL_SCORE,
+            |_, _, _| {},
+        );
         let falls: Vec<_> = events
             .iter()
             .filter(|e| matches!(e, Event::Fall(_)))
@@ -784,7 +794,7 @@ mod tests {
         assert_eq!(impact_t_ns, IMPACT * GRID_PERIOD_NS);
         // Check = frames impact+50 .. impact+125; confirmed at its last frame.
         assert_eq!(confirmed_t_ns, (IMPACT + 124) * GRID_PERIOD_NS);
-        assert!((score - 0.9).abs() < 1e-6);
+        assert_eq!(score, FALL_SCORE);
         assert!((peak_g - 3.0).abs() < 0.01);
         assert_eq!(d.phase(), DetectorPhase::Alerting);
     }
@@ -823,7 +833,7 @@ mod tests {
             DetectorConfig::default(),
             0..1300,
             walk_on,
-            0.9,
+            FALL_SCORE,
             |_, _, _| {},
         );
         assert!(events.is_empty(), "{events:?}");
@@ -843,7 +853,7 @@ mod tests {
     }
 
     fn alerts(cfg: DetectorConfig, acc: impl Fn(i64) -> [f32; 3]) -> u64 {
-        let (_, d) = drive(cfg, 0..1300, acc, 0.9, |_, _, _| {});
+        let (_, d) = drive(cfg, 0..1300, acc, FALL_SCORE, |_, _, _| {});
         assert_eq!(d.counters().candidates, 1);
         d.counters().alerts
     }
@@ -894,7 +904,7 @@ mod tests {
             DetectorConfig::default(),
             0..(IMPACT + 125 + 1500 + 600),
             fall,
-            0.9,
+            FALL_SCORE,
             |_, _, _| {},
         );
         let kinds: Vec<&str> = events
@@ -929,7 +939,7 @@ mod tests {
             DetectorConfig::default(),
             0..(IMPACT + 700),
             two_falls,
-            0.9,
+            FALL_SCORE,
             |k, d, ev| {
                 if k == IMPACT + 200 {
                     assert!(d.cancel(k * GRID_PERIOD_NS, |e| ev.push(e)));
@@ -956,7 +966,7 @@ mod tests {
             DetectorConfig::default(),
             0..1300,
             two_peaks,
-            0.9,
+            FALL_SCORE,
             |_, _, _| {},
         );
         let falls: Vec<_> = events
