@@ -99,7 +99,8 @@ MVN ?= mvn
 MVN_KOTLIN = $(MVN) -B -q -f android/jvm/pom.xml \
 	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) \
 	-Dguardian.day=$(CURDIR)/$(KOTLIN_CACHE)/day42.csv -Dguardian.day2=$(CURDIR)/$(KOTLIN_CACHE)/day7.csv \
-	-Dguardian.dataset=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test/labels.csv
+	-Dguardian.dataset=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test/labels.csv \
+	-Dguardian.dataset.engine=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test-engine/results.jsonl
 
 ## The facade as a host library (the Kotlin tests load it through JNA).
 ffi:
@@ -107,7 +108,7 @@ ffi:
 
 ## Recordings for the Kotlin tests: two synthetic days (4 falls each) with the Rust engine's
 ## own detections (guardian demo --json), remade when the CLI changes; the MobiFall test
-## subjects as recordings (cached by guardian_eval export).
+## subjects as recordings (cached by guardian_eval export) with the Rust engine's events on them.
 kotlin-data: build venv datasets
 	@mkdir -p $(KOTLIN_CACHE)
 	@for s in 42 7; do f=$(KOTLIN_CACHE)/day$$s; \
@@ -116,6 +117,7 @@ kotlin-data: build venv datasets
 	    $(GUARDIAN) demo --seed $$s --write $$f.csv.tmp --json > $$f.json && mv $$f.csv.tmp $$f.csv || exit 1; \
 	  fi; done
 	cd scripts && ../$(PY) -m guardian_eval export --dataset mobifall --split test --out ../$(KOTLIN_CACHE)/mobifall-test
+	$(GUARDIAN) eval --sensors full --labels $(KOTLIN_CACHE)/mobifall-test/labels.csv --out $(KOTLIN_CACHE)/mobifall-test-engine > /dev/null
 
 ## Kotlin API on the JVM against the real host library and shipped models (JUnit 5).
 test-kotlin: $(LITERT) ffi kotlin-data

@@ -20,7 +20,7 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def main(argv=None) -> int:
-    from .export import DATASETS, DEFAULT_CARD, FIXED_SPLIT_DATASETS, SPLITS
+    from .export import DATASETS, DEFAULT_CARD, SPLITS
 
     ap = argparse.ArgumentParser(prog="guardian_eval", description="Guardian event-level evaluation")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -34,12 +34,12 @@ def main(argv=None) -> int:
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--title", default="Guardian event-level evaluation")
     r.add_argument("--max-timelines", type=int, default=40)
-    a = sub.add_parser("all", help="export test subjects of both datasets, run guardian eval (full, acc-only), report")
+    a = sub.add_parser("all", help="export the card's test subjects of every dataset, run guardian eval (full, acc-only), report")
     a.add_argument("--out", type=Path, default=None, help="default out/eval")
     a.add_argument("--split", choices=SPLITS, default="test")
     a.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped models)")
     a.add_argument("--card", type=Path, default=None, help="card with the split (default: the model's card)")
-    a.add_argument("--datasets", nargs="+", choices=FIXED_SPLIT_DATASETS, default=list(FIXED_SPLIT_DATASETS))
+    a.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     a.add_argument("--config", type=Path, default=None, help="detector configuration JSON")
     a.add_argument("--docs", action="store_true", help="also write docs/EVALUATION.md and docs/eval/*.png")
     a.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")

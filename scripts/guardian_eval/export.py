@@ -18,12 +18,12 @@ from tqdm import tqdm
 
 from guardian_train import preprocessing as pp
 from guardian_train.card import check_schema_version
+from guardian_train.config import RELEASE_DATASETS
 from guardian_train.data import ACC_ONLY_DATASETS
 from guardian_train.datasets import REPO_ROOT, Trial, datasets_root, list_mobifall, list_sisfall, list_umafall, read_trial, trials_digest
 
 EXPORT_VERSION = 2
-DATASETS = ("mobifall", "sisfall", "umafall")
-FIXED_SPLIT_DATASETS = ("mobifall", "sisfall")  # the shipped card's split; UMAFall is cross-validated only (make eval-cv)
+DATASETS = RELEASE_DATASETS
 SPLITS = ("test", "val", "train", "all")
 DEFAULT_CARD = REPO_ROOT / "models" / "model_card.json"
 LABEL_COLUMNS = ["file", "dataset", "subject", "age_group", "activity", "is_fall", "impact_t_ns", "duration_s"]

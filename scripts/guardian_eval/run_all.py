@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from guardian_train.data import ACC_ONLY_DATASETS
 from guardian_train.datasets import REPO_ROOT
 
-from .export import DEFAULT_CARD, export, split_subjects
+from .export import DATASETS, DEFAULT_CARD, export, split_subjects
 from .report import report
 
 DOCS_TIMELINES = 8
@@ -60,18 +61,24 @@ def run_all(args) -> int:
     lib = REPO_ROOT / ".cache" / "litert" / "libLiteRt.so"
     if "GUARDIAN_LITERT_LIB" not in env and lib.exists():
         env["GUARDIAN_LITERT_LIB"] = str(lib)
-    engine_dir = out / "engine"
-    cmd = [str(binary), "eval", "--sensors", "both", "--out", str(engine_dir)]
-    for lab in labels:
-        cmd += ["--labels", str(lab)]
-    if args.model:
-        cmd += ["--model", str(args.model)]
-    if args.config:
-        cmd += ["--config", str(args.config)]
-    print("+ " + " ".join(cmd), file=sys.stderr)
-    subprocess.run(cmd, check=True, env=env)
+    runs = []
+    both = [lab for d, lab in zip(args.datasets, labels) if d not in ACC_ONLY_DATASETS]
+    acc = [lab for d, lab in zip(args.datasets, labels) if d in ACC_ONLY_DATASETS]
+    for name, sensors, files in (("engine", "both", both), ("engine-acc", "acc-only", acc)):
+        if not files:
+            continue
+        runs.append(out / name)
+        cmd = [str(binary), "eval", "--sensors", sensors, "--out", str(runs[-1])]
+        for lab in files:
+            cmd += ["--labels", str(lab)]
+        if args.model:
+            cmd += ["--model", str(args.model)]
+        if args.config:
+            cmd += ["--config", str(args.config)]
+        print("+ " + " ".join(cmd), file=sys.stderr)
+        subprocess.run(cmd, check=True, env=env)
     t_eval = time.monotonic() - t0 - t_export
-    report([engine_dir], out)
+    report(runs, out)
     total = time.monotonic() - t0
     print(f"export {t_export:.1f} s, guardian eval {t_eval:.1f} s, total {total:.1f} s; report: {out / 'report.md'}")
     if args.docs:
@@ -81,7 +88,7 @@ def run_all(args) -> int:
             shutil.rmtree(img)
         commit = _git("rev-parse", "--short", "HEAD")
         test_s = split_subjects(card, "test") or []
-        n_test = ", ".join(f"{sum(1 for x in test_s if x.startswith(d + ':'))} {d} subjects" for d in ("mobifall", "sisfall"))
+        n_test = ", ".join(f"{sum(1 for x in test_s if x.startswith(d + ':'))} {d} subjects" for d in DATASETS)
         dirty = _git("status", "--porcelain", "--", "rust/guardian-core", "rust/guardian-cli/src/eval", "models")
         cmdline = "python -m guardian_eval all --docs" + (f" --split {args.split}" if args.split != "test" else "")
         cv = docs / "cv" / "summary.md"
@@ -116,7 +123,7 @@ def run_all(args) -> int:
                 "still missing.",
             ]
         )
-        report([engine_dir], docs, title="Guardian evaluation", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)
+        report(runs, docs, title="Guardian evaluation", max_timelines=DOCS_TIMELINES, img_prefix="eval", intro=intro, md_name="EVALUATION.md", json_name=None)
         tail = (REPO_ROOT / "scripts" / "guardian_eval" / "docs_tail.md").read_text()
         with open(docs / "EVALUATION.md", "a", encoding="utf-8") as f:
             f.write("\n" + tail)

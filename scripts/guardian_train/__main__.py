@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .config import RELEASE_DATASETS
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="guardian_train", description="Guardian training pipeline")
@@ -17,7 +19,7 @@ def main(argv=None) -> int:
     t.add_argument("--sisfall-dir", type=Path, default=None,
                    help="read SisFall from this folder (SXnn/*.txt) instead of <datasets>/sisfall-50hz, e.g. the original download")
     t.add_argument("--sisfall-rate", type=int, choices=[50, 200], default=50, help="row rate of --sisfall-dir files (original: 200)")
-    t.add_argument("--datasets", nargs="+", choices=["mobifall", "sisfall", "umafall"], default=["mobifall", "sisfall"],
+    t.add_argument("--datasets", nargs="+", choices=list(RELEASE_DATASETS), default=list(RELEASE_DATASETS),
                    help="train (split, trigger, threshold) on these datasets only, e.g. for cross-dataset studies")
     t.add_argument("--reduced", action="store_true",
                    help="reduced schedule (15+4 epochs, patience 5/2, no CV or rotation study); for side studies, not for release")

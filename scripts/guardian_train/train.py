@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import preprocessing as pp
 from .card import make_card, render_model_card_md
-from .config import FILES, SEED, Config
+from .config import FILES, RELEASE_DATASETS, SEED, Config
 from .data import load_trials
 from .datasets import REPO_ROOT, datasets_root
 from .fit_mode import train_mode
@@ -85,7 +85,7 @@ def install_models(out: Path, log) -> None:
 
 
 def run(quick: bool, out: Path, install: bool, log=print, sisfall_dir: Path | None = None, sisfall_rate: int = 50,
-        datasets: tuple[str, ...] = ("mobifall", "sisfall"), reduced: bool = False, split: dict | None = None,
+        datasets: tuple[str, ...] = RELEASE_DATASETS, reduced: bool = False, split: dict | None = None,
         loaded=None, overrides: dict | None = None) -> dict:
     """One training run. `split` ({train, val, test} subject lists) replaces the seeded split (a
     cross-validation fold); `loaded` is load_trials' result when the caller already holds it;

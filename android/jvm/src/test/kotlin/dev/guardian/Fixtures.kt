@@ -29,6 +29,9 @@ object Fixtures {
     /** labels.csv of `guardian_eval export --dataset mobifall --split test`. */
     val datasetLabels: File by lazy { file("guardian.dataset") }
 
+    /** results.jsonl of `guardian eval --sensors full` on those recordings: the Rust engine's events. */
+    val datasetEngineResults: File by lazy { file("guardian.dataset.engine") }
+
     val leakIterations: Int get() = System.getProperty("guardian.leak.iterations")?.toIntOrNull() ?: 1000
 
     fun options(journalDir: Path? = null): DetectorOptions =
