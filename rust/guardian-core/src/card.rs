@@ -175,122 +175,126 @@ impl ModelCard {
     /// trigger and thresholds (the ranges of [`limits`]), and for both models the channels,
     /// tensor shapes, types and quantization, and the checksum's form.
     pub fn validate(&self) -> Result<(), CardError> {
-        let bad = |field: &str, reason: String| {
-            Err(CardError::Invalid {
-                field: field.into(),
-                reason,
-            })
-        };
+        self.validate_versions()?;
+        self.validate_grid()?;
+        for sensors in [SensorSet::Full, SensorSet::AccOnly] {
+            self.validate_model(sensors)?;
+        }
+        Ok(())
+    }
+
+    /// Layout and preprocessing versions, and the grid rate.
+    fn validate_versions(&self) -> Result<(), CardError> {
         if self.schema_version != CARD_SCHEMA_VERSION {
             let v = self.schema_version;
-            return bad(
+            return Err(invalid(
                 "schema_version",
                 format!("{v}, but this core reads version {CARD_SCHEMA_VERSION}"),
-            );
+            ));
         }
         if self.preprocessing_version != PREPROCESSING_VERSION {
             let v = self.preprocessing_version;
-            return bad(
+            return Err(invalid(
                 "preprocessing_version",
                 format!("{v}, but this core implements {PREPROCESSING_VERSION}"),
-            );
+            ));
         }
         let grid_hz = 1_000_000_000 / GRID_PERIOD_NS;
         if i64::from(self.sample_rate_hz) != grid_hz {
             let v = self.sample_rate_hz;
-            return bad(
+            return Err(invalid(
                 "sample_rate_hz",
                 format!("{v}, but the grid is {grid_hz} Hz"),
-            );
+            ));
         }
+        Ok(())
+    }
+
+    /// Window, band, default hop and trigger.
+    fn validate_grid(&self) -> Result<(), CardError> {
         let w = self.window_frames;
         if !(1..=MAX_WINDOW_FRAMES).contains(&w) {
-            return bad(
+            return Err(invalid(
                 "window_frames",
                 format!("must be in [1, {MAX_WINDOW_FRAMES}], got {w}"),
-            );
+            ));
         }
         let [b0, b1] = self.band;
         if !(b0 < b1 && b1 <= w) {
-            return bad(
+            return Err(invalid(
                 "band",
                 format!(
                     "must be [start, end) with start < end <= window_frames ({w}), got {:?}",
                     self.band
                 ),
-            );
+            ));
         }
-        let in_limit = |field: &str, limit: Limit, v: f64, shown: String| {
-            if limit.contains(v) {
-                Ok(())
-            } else {
-                bad(field, format!("must be in {}, got {shown}", limit.range()))
-            }
-        };
         let h = self.hop_frames;
-        in_limit(
+        within(
             "hop_frames",
             limits::HOP_FRAMES.capped((b1 - b0) as f64),
             h as f64,
             h.to_string(),
         )?;
         let t = self.trigger_g;
-        in_limit("trigger_g", limits::TRIGGER_G, t.into(), format!("{t:?}"))?;
-        for sensors in [SensorSet::Full, SensorSet::AccOnly] {
-            let spec = self.model(sensors);
-            let name = match sensors {
-                SensorSet::Full => "models.full",
-                SensorSet::AccOnly => "models.acc_only",
-            };
-            let field = |f: &str| format!("{name}.{f}");
-            let c = sensors.channels();
-            if spec.channels != CHANNEL_NAMES[..c] {
-                let want = &CHANNEL_NAMES[..c];
-                return bad(
-                    &field("channels"),
-                    format!("must be {want:?}, got {:?}", spec.channels),
-                );
+        within("trigger_g", limits::TRIGGER_G, t.into(), format!("{t:?}"))
+    }
+
+    /// One model's channels, gyroscope flag, tensors, threshold and checksum form.
+    fn validate_model(&self, sensors: SensorSet) -> Result<(), CardError> {
+        let spec = self.model(sensors);
+        let name = match sensors {
+            SensorSet::Full => "models.full",
+            SensorSet::AccOnly => "models.acc_only",
+        };
+        let field = |f: &str| format!("{name}.{f}");
+        let c = sensors.channels();
+        if spec.channels != CHANNEL_NAMES[..c] {
+            let want = &CHANNEL_NAMES[..c];
+            return Err(invalid(
+                &field("channels"),
+                format!("must be {want:?}, got {:?}", spec.channels),
+            ));
+        }
+        if spec.requires_gyro != (sensors == SensorSet::Full) {
+            return Err(invalid(
+                &field("requires_gyro"),
+                format!("{} for this model", spec.requires_gyro),
+            ));
+        }
+        for (t, shape, what) in [
+            (&spec.input, vec![1, self.window_frames, 1, c], "input"),
+            (&spec.output, vec![1, 1], "output"),
+        ] {
+            if t.shape != shape || t.dtype != "int8" {
+                return Err(invalid(
+                    &field(what),
+                    format!("must be int8 {shape:?}, got {} {:?}", t.dtype, t.shape),
+                ));
             }
-            if spec.requires_gyro != (sensors == SensorSet::Full) {
-                return bad(
-                    &field("requires_gyro"),
-                    format!("{} for this model", spec.requires_gyro),
-                );
+            if !(t.scale.is_finite() && t.scale > 0.0 && (-128..=127).contains(&t.zero_point)) {
+                return Err(invalid(
+                    &field(what),
+                    format!(
+                        "scale must be finite and > 0 and zero_point in [-128, 127], got {:?} and {}",
+                        t.scale, t.zero_point
+                    ),
+                ));
             }
-            for (t, shape, what) in [
-                (&spec.input, vec![1, w, 1, c], "input"),
-                (&spec.output, vec![1, 1], "output"),
-            ] {
-                if t.shape != shape || t.dtype != "int8" {
-                    return bad(
-                        &field(what),
-                        format!("must be int8 {shape:?}, got {} {:?}", t.dtype, t.shape),
-                    );
-                }
-                if !(t.scale.is_finite() && t.scale > 0.0 && (-128..=127).contains(&t.zero_point)) {
-                    return bad(
-                        &field(what),
-                        format!(
-                            "scale must be finite and > 0 and zero_point in [-128, 127], got {:?} and {}",
-                            t.scale, t.zero_point
-                        ),
-                    );
-                }
-            }
-            let th = spec.threshold;
-            in_limit(
-                &field("threshold"),
-                limits::THRESHOLD.capped(spec.output.max_score()),
-                th.into(),
-                format!("{th:?}"),
-            )?;
-            let sha = &spec.sha256;
-            if !(sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
-                return bad(
-                    &field("sha256"),
-                    format!("must be 64 lower-case hex digits, got {sha:?}"),
-                );
-            }
+        }
+        let th = spec.threshold;
+        within(
+            &field("threshold"),
+            limits::THRESHOLD.capped(spec.output.max_score()),
+            th.into(),
+            format!("{th:?}"),
+        )?;
+        let sha = &spec.sha256;
+        if !(sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
+            return Err(invalid(
+                &field("sha256"),
+                format!("must be 64 lower-case hex digits, got {sha:?}"),
+            ));
         }
         Ok(())
     }
@@ -301,6 +305,26 @@ impl ModelCard {
             SensorSet::Full => &self.models.full,
             SensorSet::AccOnly => &self.models.acc_only,
         }
+    }
+}
+
+/// The card's `field` is invalid for `reason`.
+fn invalid(field: &str, reason: String) -> CardError {
+    CardError::Invalid {
+        field: field.into(),
+        reason,
+    }
+}
+
+/// `v` (shown as `shown`) must lie in `limit`.
+fn within(field: &str, limit: Limit, v: f64, shown: String) -> Result<(), CardError> {
+    if limit.contains(v) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be in {}, got {shown}", limit.range()),
+        ))
     }
 }
 
