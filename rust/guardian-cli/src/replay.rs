@@ -118,6 +118,28 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
     bar.finish_and_clear();
     let wall_s = start.elapsed().as_secs_f64();
     let stats = engine.stats();
+    check_usable(file, samples, &stats)?;
+    let recording_s = crate::grid_seconds(stats.frames);
+    let summary = ReplaySummary {
+        sensors,
+        samples,
+        recording_s,
+        wall_s,
+        speed_x_real_time: recording_s / wall_s.max(1e-9),
+        events,
+        falls,
+        stats,
+    };
+    if json {
+        eprintln!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+/// A recording that gave no samples, or no usable accelerometer sample, is an error.
+fn check_usable(file: &Path, samples: u64, stats: &EngineStats) -> Result<()> {
     if samples == 0 {
         bail!(
             "{} holds no samples (rows `t_ns,sensor,x,y,z` with sensor acc or gyro)",
@@ -134,45 +156,43 @@ pub fn run(file: &Path, args: &EngineArgs, sensors: Option<SensorSet>, json: boo
             stats.acc.reordered
         );
     }
-    let recording_s = crate::grid_seconds(stats.frames);
-    let summary = ReplaySummary {
+    Ok(())
+}
+
+/// The human-readable summary on stderr.
+fn print_summary(summary: &ReplaySummary) {
+    let ReplaySummary {
         sensors,
         samples,
         recording_s,
         wall_s,
-        speed_x_real_time: recording_s / wall_s.max(1e-9),
-        events,
         falls,
         stats,
-    };
-    if json {
-        eprintln!("{}", serde_json::to_string(&summary)?);
-    } else {
-        let d = &stats.detector;
+        ..
+    } = summary;
+    let d = &stats.detector;
+    eprintln!(
+        "{samples} samples, {:.1} h of recording in {wall_s:.2} s ({:.0}x real time), model {:?}",
+        recording_s / 3600.0,
+        summary.speed_x_real_time,
+        sensors
+    );
+    eprintln!(
+        "windows {}, triggered {}, model runs {}, candidates {}, rejected by post-impact check {}, alerts {}",
+        d.windows, d.triggered, d.scored, d.candidates, d.rejected_post_check, d.alerts
+    );
+    let (a, g) = (&stats.acc, &stats.gyro);
+    eprintln!(
+        "ingest acc/gyro: non-finite {}/{}, out-of-range time {}/{}, duplicates {}/{}, reordered {}/{}, gaps {}/{}, resets {}/{}; unpaired {}, sensor stalls {}",
+        a.non_finite, g.non_finite, a.out_of_range, g.out_of_range, a.duplicates,
+        g.duplicates, a.reordered, g.reordered, a.gaps, g.gaps, a.resets, g.resets,
+        stats.unpaired, stats.stalls
+    );
+    if stats.gyro_ignored > 0 {
         eprintln!(
-            "{samples} samples, {:.1} h of recording in {wall_s:.2} s ({:.0}x real time), model {:?}",
-            recording_s / 3600.0,
-            summary.speed_x_real_time,
-            sensors
+            "{} gyroscope rows ignored: the acc-only model ran (--sensors full uses them)",
+            stats.gyro_ignored
         );
-        eprintln!(
-            "windows {}, triggered {}, model runs {}, candidates {}, rejected by post-impact check {}, alerts {}",
-            d.windows, d.triggered, d.scored, d.candidates, d.rejected_post_check, d.alerts
-        );
-        let (a, g) = (&stats.acc, &stats.gyro);
-        eprintln!(
-            "ingest acc/gyro: non-finite {}/{}, out-of-range time {}/{}, duplicates {}/{}, reordered {}/{}, gaps {}/{}, resets {}/{}; unpaired {}, sensor stalls {}",
-            a.non_finite, g.non_finite, a.out_of_range, g.out_of_range, a.duplicates,
-            g.duplicates, a.reordered, g.reordered, a.gaps, g.gaps, a.resets, g.resets,
-            stats.unpaired, stats.stalls
-        );
-        if stats.gyro_ignored > 0 {
-            eprintln!(
-                "{} gyroscope rows ignored: the acc-only model ran (--sensors full uses them)",
-                stats.gyro_ignored
-            );
-        }
-        eprintln!("{falls} fall(s) detected");
     }
-    Ok(())
+    eprintln!("{falls} fall(s) detected");
 }
