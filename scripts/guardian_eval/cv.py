@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,12 +22,12 @@ import numpy as np
 
 from guardian_train import train
 from guardian_train.config import SEED
-from guardian_train.data import ACC_ONLY_DATASETS, load_trials
+from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
 from guardian_train.splits import cv_folds, subject_group
 
 from .export import DATASETS, export
-from .run_all import _binary
+from .run_all import _binary, run_engine
 
 VAL_FRACTION = 0.2  # of each group's non-test subjects, for the trigger, thresholds and early stopping
 
@@ -88,25 +86,6 @@ def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool
     return seconds
 
 
-def eval_fold(binary: Path, fold_dir: Path, labels: dict[str, Path], config: Path | None, env: dict) -> list[Path]:
-    """`guardian eval` of the fold's card on its test recordings; returns the engine output folders."""
-    runs = []
-    both = [p for d, p in labels.items() if d not in ACC_ONLY_DATASETS]
-    acc = [p for d, p in labels.items() if d in ACC_ONLY_DATASETS]
-    for name, sensors, files in (("engine", "both", both), ("engine-acc", "acc-only", acc)):
-        if not files:
-            continue
-        out = fold_dir / name
-        cmd = [str(binary), "eval", "--model", str(fold_dir), "--sensors", sensors, "--out", str(out)]
-        for p in files:
-            cmd += ["--labels", str(p)]
-        if config:
-            cmd += ["--config", str(config)]
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        runs.append(out)
-    return runs
-
-
 def run_cv(args) -> int:
     t0 = time.monotonic()
     out = args.out or REPO_ROOT / "out" / "cv"
@@ -119,10 +98,6 @@ def run_cv(args) -> int:
         exports[d] = REPO_ROOT / ".cache" / "eval" / f"{d}-all"
         export(d, "all", exports[d], quiet=True)
     binary = _binary(args.bin)
-    env = dict(os.environ)
-    lib = REPO_ROOT / ".cache" / "litert" / "libLiteRt.so"
-    if "GUARDIAN_LITERT_LIB" not in env and lib.exists():
-        env["GUARDIAN_LITERT_LIB"] = str(lib)
     fold_runs, timings = [], {"train_s": [], "eval_s": []}
     only = set(args.only or range(1, args.folds + 1))
     for f in range(args.folds):
@@ -134,7 +109,7 @@ def run_cv(args) -> int:
         t1 = time.monotonic()
         test = set(split["test"])
         labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], test, f"labels-cv{args.folds}-fold{f + 1}.csv"))}
-        fold_runs.append({"fold": f + 1, "split": split, "runs": eval_fold(binary, fold_dir, labels, args.config, env)})
+        fold_runs.append({"fold": f + 1, "split": split, "runs": run_engine(binary, fold_dir, labels, fold_dir, args.config, quiet=True)})
         timings["eval_s"].append(time.monotonic() - t1)
     timings["total_s"] = time.monotonic() - t0
     from .cv_report import cv_report
