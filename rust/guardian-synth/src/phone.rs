@@ -335,7 +335,7 @@ mod tests {
     }
 
     fn unit(v: Vec3) -> Vec3 {
-        let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        let n = rotation::norm(v);
         v.map(|c| c / n)
     }
 
@@ -366,7 +366,7 @@ mod tests {
                 f64::from(p[0].y + p[1].y) / 2.0,
                 f64::from(p[0].z + p[1].z) / 2.0,
             ];
-            let rate = (avg[0] * avg[0] + avg[1] * avg[1] + avg[2] * avg[2]).sqrt();
+            let rate = rotation::norm(avg);
             if rate < 1e-12 {
                 return v;
             }

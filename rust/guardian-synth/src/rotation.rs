@@ -92,7 +92,8 @@ pub fn angular_velocity(r: &Mat3, before: &Mat3, after: &Mat3, dt: f64) -> Vec3 
 /// No rotation.
 pub const IDENTITY: Mat3 = Mat3([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
 
-fn norm(v: Vec3) -> f64 {
+/// Euclidean length of `v`.
+pub fn norm(v: Vec3) -> f64 {
     (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
 }
 
