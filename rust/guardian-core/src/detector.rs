@@ -477,11 +477,13 @@ impl Detector {
             self.counters.triggered += 1;
         }
         let already = self.last_checked_impact_k.is_some_and(|k| impact_k <= k);
-        // While a candidate is being checked, a later impact is still scored: a stumble is
-        // often confirmed first, and the fall's own impact must be able to replace it.
+        // While a candidate is being checked, a later, harder impact is still scored: a stumble
+        // is often confirmed first, and the fall's own impact must be able to replace it. A
+        // softer one (the body settling, an arm hitting the floor after the fall) must not:
+        // it would restart the check and delay the alert.
         let open = match self.state {
             State::Idle => true,
-            State::Confirming(c) => impact_k > c.impact_k,
+            State::Confirming(c) => impact_k > c.impact_k && peak > c.peak,
             State::Alerting { .. } | State::Cooldown { .. } => false,
         };
         let score = triggered && !already && open;
@@ -979,6 +981,44 @@ mod tests {
             "{falls:?}"
         );
         assert_eq!(d.counters().superseded, 1);
+    }
+
+    #[test]
+    fn a_softer_impact_after_the_fall_does_not_delay_the_alert() {
+        // The fall's impact (3 g), then the body settling (2.2 g) 0.8 s later, then lying.
+        let settle = IMPACT + 40;
+        let bounce = |k: i64| match k {
+            IMPACT => [0.0, 29.4, 0.0],
+            k if k == settle => [0.0, 0.0, 21.6],
+            k if k < IMPACT => UP,
+            _ => FLAT,
+        };
+        let (events, d) = drive(
+            DetectorConfig::default(),
+            0..1300,
+            bounce,
+            FALL_SCORE,
+            |_, _, _| {},
+        );
+        let falls: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Fall(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(falls.len(), 1, "{events:?}");
+        assert_eq!(falls[0].impact_t_ns, IMPACT * GRID_PERIOD_NS);
+        // the check ran from the fall's impact: delay + length after it, not after the settling
+        let check_ns = i64::from(
+            DetectorConfig::default().post_impact_delay_ms
+                + DetectorConfig::default().post_impact_len_ms,
+        ) * 1_000_000;
+        assert!(
+            falls[0].confirmed_t_ns - falls[0].impact_t_ns <= check_ns,
+            "{falls:?}"
+        );
+        assert_eq!(d.counters().superseded, 0);
     }
 
     /// Every config the issue found switching detection off (or nonsensical) is refused with
