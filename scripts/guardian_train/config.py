@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from . import preprocessing as pp
+
 SEED = 1234
 FILES = {"full": "guardian-full-qat-int8.tflite", "acc_only": "guardian-acc-qat-int8.tflite"}  # the shipped (QAT int8) models
 SHORT = {"full": "full", "acc_only": "acc"}  # mode -> file-name part
 KINDS = ("float32", "ptq_int8", "qat_int8")
 RELEASE_DATASETS = ("mobifall", "sisfall", "umafall")  # what the shipped models (and every CV fold) train on
 PHONE_DATASETS = ("mobifall", "umafall")  # phone in a pocket: every ADL window is kept for training
+MAX_WINDOW_FRAMES = 156  # the engine's longest window (guardian_core::card::MAX_WINDOW_FRAMES)
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Config:
     # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
     threshold_min_recall: float = 0.99
     model_width: float = 1.0  # scales every layer of the main models (model.build_model); the card limit is 32 KB
+    window_frames: int = 100  # frames per model window; the band stays [40, 80), so frames past 100 are post-impact context
     reduced: bool = False
 
     @staticmethod
@@ -70,4 +74,8 @@ class Config:
             cur = getattr(self, k)
             if isinstance(cur, bool) or not isinstance(v, (int, float)) or isinstance(v, bool) or (isinstance(cur, int) and not isinstance(v, int)):
                 raise ValueError(f"training setting {k}: expected a {type(cur).__name__}, got {v!r}")
+        w = overrides.get("window_frames", self.window_frames)
+        if not pp.BAND[1] <= w <= MAX_WINDOW_FRAMES:
+            raise ValueError(f"training setting window_frames: must hold the band {pp.BAND} and be at most "
+                             f"{MAX_WINDOW_FRAMES} (the engine's longest window), got {w}")
         return replace(self, **overrides)

@@ -81,8 +81,8 @@ def load_trials(root: Path, cache_dir: Path | None, subjects: set[str] | None = 
 class WindowSet:
     """Raw grid-value windows (rotation/clipping augmentation happens before features)."""
 
-    acc: np.ndarray  # float32 (N, 100, 3)
-    gyro: np.ndarray  # float32 (N, 100, 3) (zeros in acc_only mode)
+    acc: np.ndarray  # float32 (N, window, 3)
+    gyro: np.ndarray  # float32 (N, window, 3) (zeros in acc_only mode)
     label: np.ndarray  # int64 (N,) 1 fall, 0 ADL
     trial_idx: np.ndarray  # index into trials list
     band_max_g: np.ndarray  # float64 (N,)
@@ -96,8 +96,8 @@ class WindowSet:
         return WindowSet(self.acc[idx], self.gyro[idx], self.label[idx], self.trial_idx[idx], self.band_max_g[idx], w)
 
 
-def _stack(fr: pp.Frames, starts: np.ndarray):
-    idx = starts[:, None] + np.arange(pp.WINDOW)[None, :]
+def _stack(fr: pp.Frames, starts: np.ndarray, window: int):
+    idx = starts[:, None] + np.arange(window)[None, :]
     acc = fr.acc[idx]
     gyro = fr.gyro[idx] if fr.gyro is not None else np.zeros_like(acc)
     return acc, gyro
@@ -111,8 +111,9 @@ def build_windows(
     fall_hop: int | None = None,
     adl_keep: float = 1.0,
     rng: np.random.Generator | None = None,
+    window: int = pp.WINDOW,
 ) -> WindowSet:
-    """Windows of the given trials. Evaluation: hop=25, spec-aligned, ambiguous dropped.
+    """Windows of `window` frames of the given trials. Evaluation: hop=25, spec-aligned, ambiguous dropped.
 
     Training (fall_hop set): in fall trials, additionally every `fall_hop`-th window start whose
     band contains the impact (inside the impact's run). ADL windows kept with probability adl_keep.
@@ -122,8 +123,8 @@ def build_windows(
         tf = tfs[ti]
         fr = tf.frames[mode]
         imp = tf.impact[mode]
-        starts = pp.window_starts(fr.run, hop)
-        lab = pp.window_labels(starts, imp)
+        starts = pp.window_starts(fr.run, hop, window)
+        lab = pp.window_labels(starts, imp, window=window)
         keep = lab != pp.LABEL_AMBIGUOUS
         if adl_keep < 1.0 and rng is not None:
             keep &= (lab != pp.LABEL_ADL) | (rng.random(lab.shape[0]) < adl_keep)
@@ -133,7 +134,7 @@ def build_windows(
             lab = lab[lab != pp.LABEL_FALL]
             r = fr.run[imp]
             run_idx = np.flatnonzero(fr.run == r)
-            lo, hi = run_idx[0], run_idx[-1] - pp.WINDOW + 1
+            lo, hi = run_idx[0], run_idx[-1] - window + 1
             cand = np.arange(imp - pp.BAND[1] + 1, imp - pp.BAND[0] + 1)
             off = int(rng.integers(fall_hop)) if rng is not None else 0
             cand = cand[off::fall_hop]
@@ -142,14 +143,14 @@ def build_windows(
             lab = np.concatenate([lab, np.full(cand.shape[0], pp.LABEL_FALL)])
         if starts.shape[0] == 0:
             continue
-        a, g = _stack(fr, starts)
+        a, g = _stack(fr, starts, window)
         accs.append(a)
         gyros.append(g)
         labs.append(lab)
         tids.append(np.full(lab.shape[0], ti))
         bmg.append(pp.band_max_g(a))
     if not accs:
-        z = np.zeros((0, pp.WINDOW, 3), np.float32)
+        z = np.zeros((0, window, 3), np.float32)
         return WindowSet(z, z.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     return WindowSet(
         np.concatenate(accs), np.concatenate(gyros), np.concatenate(labs), np.concatenate(tids), np.concatenate(bmg)
@@ -157,7 +158,7 @@ def build_windows(
 
 
 def gated_adl_windows(tfs: list[TrialFrames], indices, mode: str, trigger_g: float, hop: int, per_trial_cap: int,
-                      rng: np.random.Generator) -> WindowSet:
+                      rng: np.random.Generator, window: int = pp.WINDOW) -> WindowSet:
     """Hard negatives: the trigger-gated windows (band max |a| >= trigger_g) of the ADL trials, at `hop`.
 
     These are the only ADL windows the engine ever scores. Every gated window of a trial is kept when the
@@ -165,7 +166,7 @@ def gated_adl_windows(tfs: list[TrialFrames], indices, mode: str, trigger_g: flo
     `per_trial_cap` of theirs, so short hard trials (lying down, rolling, sitting down hard) are never thinned.
     """
     adl = [i for i in indices if tfs[i].impact[mode] is None]
-    ws = build_windows(tfs, adl, mode, hop=hop)
+    ws = build_windows(tfs, adl, mode, hop=hop, window=window)
     gated = np.flatnonzero(ws.band_max_g >= trigger_g)
     keep = []
     for ti in np.unique(ws.trial_idx[gated]):

@@ -60,17 +60,17 @@ def mode_windows(tfs, split_idx, mode, cfg: Config, trigger_g: float) -> ModeWin
     rng = np.random.default_rng((SEED, C))
     tr = train_windows(tfs, split_idx["train"], mode, cfg, rng)
     hard = gated_adl_windows(tfs, split_idx["train"], mode, trigger_g, cfg.gated_hop, cfg.gated_per_trial_cap,
-                             np.random.default_rng((SEED, C, 2)))
+                             np.random.default_rng((SEED, C, 2)), window=cfg.window_frames)
     n_hard = len(hard)
     tr = concat_windows(tr, hard)
     cw = M.balanced_class_weight(tr.label)
     tr.weight = np.where((tr.label == 0) & (tr.band_max_g >= trigger_g), cfg.gated_adl_weight, 1.0).astype(np.float32)
     n_gated_adl = int(((tr.label == 0) & (tr.band_max_g >= trigger_g)).sum())
-    va = build_windows(tfs, split_idx["val"], mode)
-    te = build_windows(tfs, split_idx["test"], mode)
+    va = build_windows(tfs, split_idx["val"], mode, window=cfg.window_frames)
+    te = build_windows(tfs, split_idx["test"], mode, window=cfg.window_frames)
     # threshold set: validation windows at gated_hop (fall windows = starts whose band holds the impact),
     # restricted to the trigger-gated ones: the distribution the engine scores
-    va_g = build_windows(tfs, split_idx["val"], mode, hop=cfg.gated_hop)
+    va_g = build_windows(tfs, split_idx["val"], mode, hop=cfg.gated_hop, window=cfg.window_frames)
     va_g = va_g.subset(np.flatnonzero(va_g.band_max_g >= trigger_g))
     return ModeWindows(tr, cw, n_hard, n_gated_adl, va, va_g, te)
 
@@ -95,7 +95,7 @@ def fit_float_and_qat(w: ModeWindows, mode, cfg: Config, val_loss) -> Fitted:
     C = len(pp.channels(mode))
     M.set_seeds(SEED)
     t0 = time.time()
-    fm = M.build_model(C, width=cfg.model_width)
+    fm = M.build_model(C, width=cfg.model_width, window=cfg.window_frames)
     seq = M.AugSequence(w.train, mode, cfg.batch, SEED, class_weight=w.class_weight)
     h_pre, best_pre = M.fit(fm, seq, val_loss, cfg.pre_epochs, 1e-3, cfg.pre_patience, f"pre-train {mode}")
     t_pre = time.time() - t0
@@ -114,9 +114,9 @@ def convert_models(fit: Fitted, train: WindowSet, mode, cfg: Config) -> dict[str
     rep_idx = np.random.default_rng(SEED + 2).choice(len(train), size=min(cfg.rep_samples, len(train)), replace=False)
     rep_x = features_of(train.subset(np.sort(rep_idx)), mode, rotate_seed=SEED + 3)  # training data only
     return {
-        "float32": M.convert(fit.float_model, C, "float32", width=cfg.model_width),
-        "ptq_int8": M.convert(fit.float_model, C, "ptq", rep_x=rep_x, width=cfg.model_width),
-        "qat_int8": M.convert(fit.qat_model, C, "qat", width=cfg.model_width),
+        "float32": M.convert(fit.float_model, C, "float32", width=cfg.model_width, window=cfg.window_frames),
+        "ptq_int8": M.convert(fit.float_model, C, "ptq", rep_x=rep_x, width=cfg.model_width, window=cfg.window_frames),
+        "qat_int8": M.convert(fit.qat_model, C, "qat", width=cfg.model_width, window=cfg.window_frames),
     }
 
 

@@ -51,7 +51,7 @@ def random_rotations(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def make_features(acc, gyro, mode, rot=None, clip_mask=None) -> np.ndarray:
-    """Windows (N,100,3) -> model input (N,100,1,C) float32; rotation and clipping before features."""
+    """Windows (N,W,3) -> model input (N,W,1,C) float32; rotation and clipping before features."""
     # rotate the f32 grid values (the engine sees f32 grid values); v' = R v per frame
     acc = np.asarray(acc, np.float32)
     gyro = np.asarray(gyro, np.float32)
@@ -98,12 +98,13 @@ class AugSequence(keras.utils.Sequence):
         self._perm()
 
 
-def build_model(n_channels: int, batch_size: int | None = None, width: float = 1.0) -> keras.Model:
-    """Three temporal convolutions and a small dense head; `width` scales every layer's units
-    (1.0: 16, 24, 32 filters and 16 units, about 17 KB as int8 .tflite)."""
+def build_model(n_channels: int, batch_size: int | None = None, width: float = 1.0, window: int = pp.WINDOW) -> keras.Model:
+    """Three temporal convolutions and a small dense head over windows of `window` frames; `width`
+    scales every layer's units (1.0: 16, 24, 32 filters and 16 units, about 17 KB as int8 .tflite
+    at 100 frames)."""
     L = keras.layers
     u = [max(1, round(n * width)) for n in (16, 24, 32, 16)]
-    inp = keras.Input((pp.WINDOW, 1, n_channels), batch_size=batch_size, name="window")
+    inp = keras.Input((window, 1, n_channels), batch_size=batch_size, name="window")
     x = L.Conv2D(u[0], (7, 1), padding="same", activation="relu")(inp)
     x = L.MaxPooling2D((2, 1))(x)
     x = L.Conv2D(u[1], (5, 1), padding="same", activation="relu")(x)
@@ -163,9 +164,9 @@ def quantize_model(model):
     return tfmot.quantization.keras.quantize_model(model)
 
 
-def convert(model, n_channels, kind, rep_x=None, width: float = 1.0) -> bytes:
+def convert(model, n_channels, kind, rep_x=None, width: float = 1.0, window: int = pp.WINDOW) -> bytes:
     """kind: float32 | ptq | qat. Static batch 1; int8 input/output for ptq and qat."""
-    b1 = build_model(n_channels, batch_size=1, width=width)  # static batch 1: same layers, weights copied
+    b1 = build_model(n_channels, batch_size=1, width=width, window=window)  # static batch 1: same layers, weights copied
     if kind == "qat":
         b1 = quantize_model(b1)
     b1.set_weights(model.get_weights())

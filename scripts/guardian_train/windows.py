@@ -29,8 +29,8 @@ def train_windows(tfs, idx, mode, cfg: Config, rng, adl_keep_sisfall=None, fall_
     sf = [i for i in idx if tfs[i].trial.dataset not in PHONE_DATASETS]
     keep_sf = cfg.adl_keep_sisfall if adl_keep_sisfall is None else adl_keep_sisfall
     fh = cfg.fall_hop if fall_hop is None else fall_hop
-    a = build_windows(tfs, mf, mode, fall_hop=fh, adl_keep=cfg.adl_keep_mobifall, rng=rng)
-    b = build_windows(tfs, sf, mode, fall_hop=fh, adl_keep=keep_sf, rng=rng)
+    a = build_windows(tfs, mf, mode, fall_hop=fh, adl_keep=cfg.adl_keep_mobifall, rng=rng, window=cfg.window_frames)
+    b = build_windows(tfs, sf, mode, fall_hop=fh, adl_keep=keep_sf, rng=rng, window=cfg.window_frames)
     return concat_windows(a, b)
 
 

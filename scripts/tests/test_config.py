@@ -22,6 +22,8 @@ def test_an_override_changes_only_the_named_setting() -> None:
     ({"gated_per_trial_cap": 2.5}, "expected a int"),
     ({"gated_adl_weight": "8"}, "expected a float"),
     ({"pre_epochs": True}, "expected a int"),
+    ({"window_frames": 79}, "must hold the band"),
+    ({"window_frames": 157}, "at most 156"),
 ])
 def test_an_unknown_setting_or_a_wrong_type_is_refused(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from guardian_train import preprocessing as pp
-from guardian_train.data import TrialFrames, gated_adl_windows
+from guardian_train.data import TrialFrames, build_windows, gated_adl_windows
 from guardian_train.datasets import Trial
 from guardian_train.metrics import choose_threshold_recall
 
@@ -28,6 +28,16 @@ def test_gated_adl_windows_all_gated_starts_and_cap():
     assert (ws.band_max_g >= 1.8).all() and (ws.label == pp.LABEL_ADL).all()
     assert not (ws.trial_idx == 1).any()  # fall trials give no hard negatives
     assert (ws.trial_idx == 2).sum() == 12  # capped
+
+
+def test_longer_windows_keep_the_band_and_add_frames_after_it():
+    tfs = [_trial(300, [150], is_fall=True, name="F01")]
+    ws = build_windows(tfs, [0], "full", fall_hop=1, rng=np.random.default_rng(0), window=150)
+    falls = ws.label == pp.LABEL_FALL
+    assert ws.acc.shape[1:] == (150, 3)
+    # every start s with 150 - s in [40, 80) and s + 150 <= 300: s in {71, ..., 110}, all 40
+    assert falls.sum() == 40
+    assert np.allclose(ws.band_max_g[falls], 3.0)  # the impact lies in every fall window's band
 
 
 def test_choose_threshold_recall():
