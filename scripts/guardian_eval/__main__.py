@@ -1,4 +1,4 @@
-"""CLI: python -m guardian_eval {export,report,all} ..."""
+"""CLI: python -m guardian_eval {export,report,all,cv,choose} ..."""
 
 from __future__ import annotations
 
@@ -54,8 +54,18 @@ def main(argv=None) -> int:
     c.add_argument("--max-timelines", type=int, default=400, help="timelines drawn per fold report")
     c.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
     c.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE",
-                   help="training setting for every fold (a guardian_train Config field; repeatable), e.g. gated_adl_weight=8")
+                   help="training setting for every fold (a guardian_train Config field; repeatable), e.g. gated_adl_weight_full=8")
+    ch = sub.add_parser("choose", help="pick a training setting per model on the CV folds' validation subjects (nested)")
+    ch.add_argument("--variant", type=Path, action="append", required=True,
+                    help="a `cv --out` folder over the same folds (repeatable; the first is the default, ties go to it)")
+    ch.add_argument("--out", type=Path, default=None, help="also write the report (markdown) here")
+    ch.add_argument("--config", type=Path, default=None, help="detector configuration JSON for `guardian eval`")
+    ch.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
     args = ap.parse_args(argv)
+    if args.cmd == "choose":
+        from .choose import run_choose
+
+        return run_choose(args)
     if args.cmd == "cv":
         if args.folds < 2:
             ap.error("--folds must be >= 2")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from guardian_train import train
-from guardian_train.config import SEED
+from guardian_train.config import SEED, Config
 from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
 from guardian_train.splits import cv_folds, subject_group
@@ -69,8 +69,10 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
 
 def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool, overrides: dict) -> float:
     """Trains the fold's models unless `fold.json` shows the same split, schedule and training
-    settings; returns the seconds its training took (recorded in `fold.json` when it was trained)."""
-    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED}
+    settings (every `Config` field, so a changed default retrains too); returns the seconds its
+    training took (recorded in `fold.json` when it was trained)."""
+    settings = vars(Config.for_run(False, reduced, fixed_split=True, overrides=overrides))
+    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED, "settings": settings}
     if overrides:
         want["overrides"] = overrides
     stamp = fold_dir / "fold.json"

@@ -37,7 +37,10 @@ class Config:
     # hard negatives (main models only): trigger-gated ADL windows of the training subjects
     gated_hop: int = 5
     gated_per_trial_cap: int = 12
-    gated_adl_weight: float = 4.0  # loss multiplier of every gated ADL training window (on top of class weights)
+    # loss multiplier of every gated ADL training window (on top of class weights), per model: chosen on the CV
+    # folds' validation subjects (docs/EVALUATION.md, "Choosing a training setting on validation")
+    gated_adl_weight_full: float = 4.0
+    gated_adl_weight_acc_only: float = 2.0
     # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
     threshold_min_recall: float = 0.99
     model_width: float = 1.0  # scales every layer of the main models (model.build_model); the card limit is 32 KB
@@ -64,6 +67,10 @@ class Config:
         if fixed_split:
             cfg.cv_folds, cfg.study_epochs = 0, 0
         return cfg.with_overrides(overrides or {})
+
+    def gated_adl_weight(self, mode: str) -> float:
+        """The hard-negative loss weight of the `mode` model."""
+        return {"full": self.gated_adl_weight_full, "acc_only": self.gated_adl_weight_acc_only}[mode]
 
     def with_overrides(self, overrides: dict) -> Config:
         """A copy with `overrides` applied; an unknown field or a value of another type is refused."""

@@ -64,7 +64,7 @@ def mode_windows(tfs, split_idx, mode, cfg: Config, trigger_g: float) -> ModeWin
     n_hard = len(hard)
     tr = concat_windows(tr, hard)
     cw = M.balanced_class_weight(tr.label)
-    tr.weight = np.where((tr.label == 0) & (tr.band_max_g >= trigger_g), cfg.gated_adl_weight, 1.0).astype(np.float32)
+    tr.weight = np.where((tr.label == 0) & (tr.band_max_g >= trigger_g), cfg.gated_adl_weight(mode), 1.0).astype(np.float32)
     n_gated_adl = int(((tr.label == 0) & (tr.band_max_g >= trigger_g)).sum())
     va = build_windows(tfs, split_idx["val"], mode, window=cfg.window_frames)
     te = build_windows(tfs, split_idx["test"], mode, window=cfg.window_frames)
@@ -78,7 +78,7 @@ def mode_windows(tfs, split_idx, mode, cfg: Config, trigger_g: float) -> ModeWin
 def describe(mode, w: ModeWindows, cfg: Config) -> str:
     tr, va, va_g, te = w.train, w.val, w.val_gated, w.test
     return (f"[{mode}] windows train {len(tr)} ({int(tr.label.sum())} fall; {w.n_added_gated_adl} added gated ADL hop {cfg.gated_hop}, "
-            f"{w.n_gated_adl_weighted} gated ADL weighted x{cfg.gated_adl_weight}) val {len(va)} ({int(va.label.sum())} fall) "
+            f"{w.n_gated_adl_weighted} gated ADL weighted x{cfg.gated_adl_weight(mode)}) val {len(va)} ({int(va.label.sum())} fall) "
             f"val gated hop {cfg.gated_hop} {len(va_g)} ({int(va_g.label.sum())} fall) test {len(te)} ({int(te.label.sum())} fall)")
 
 

@@ -247,7 +247,7 @@ def md_training(report) -> list[str]:
     L.append(f"- converted tensors/ops: {json.dumps(report['io'])}")
     c = report["config"]
     L.append(METHOD_NOTE.format(fall_hop=c["fall_hop"], adl_sf=c["adl_keep_sisfall"], val_keep=c["val_adl_keep_for_loss"],
-                                gated_hop=c.get("gated_hop", 5), cap=c.get("gated_per_trial_cap", 12), gw=c.get("gated_adl_weight", 4.0),
+                                gated_hop=c.get("gated_hop", 5), cap=c.get("gated_per_trial_cap", 12), gw=f"x{c['gated_adl_weight_full']:g} (full), x{c['gated_adl_weight_acc_only']:g} (acc_only)",
                                 minrec=c.get("threshold_min_recall", 0.99)))
     L.append("\nPlots: `training_curves.png`, `confusion_full.png`, `confusion_acc_only.png`, `roc.png`, `per_activity_recall.png`.\n")
     return L
@@ -274,7 +274,7 @@ METHOD_NOTE = """
 - Hard negatives (main models; not the CV folds or the rotation study): the engine scores only
   trigger-gated windows (band max |a| >= trigger_g), so every gated window of the training subjects' ADL
   trials at hop {gated_hop} is added (trials with more than {cap} gated windows, i.e. walking/jogging, keep a
-  seeded random {cap}); every gated ADL training window gets loss weight x{gw:g} on top of the class weight.
+  seeded random {cap}); every gated ADL training window gets loss weight {gw} on top of the class weight.
 - Threshold: the largest threshold keeping fall recall >= {minrec:.0%} on the trigger-gated validation
   windows at hop {gated_hop} (fall windows = starts whose band holds the impact). Missing a fall costs more
   than a false alarm and the event target is 97% sensitivity, so the rule fixes recall and takes all the
