@@ -204,21 +204,22 @@ fn classic_outputs_match_litert_on_10000_windows_of_each_model() {
         // The host's classic library (TF 2.6.0) has no int8 XNNPACK kernels: it runs int8 on
         // TF Lite's builtin kernels, while LiteRT runs XNNPACK's. The two round the
         // requantization differently, so on a few windows of real movement the output is one to
-        // a dozen steps apart (measured: full 14, acc-only 123 of 10,000; max 11 and 13 steps;
-        // one acc-only decision). On those windows the classic backend's output equals TF
+        // a score of steps apart. How many depends on the weights: measured full 14 of 10,000
+        // (max 11 steps); acc-only 123 (max 13, one decision) for the x4 model, 303 (max 19,
+        // no decision) for the x2 model shipped now. On those windows the classic backend's output equals TF
         // Lite's reference kernels (ai_edge_litert `BUILTIN_REF`) and LiteRT's equals
         // ai_edge_litert's XNNPACK path: the binding passes the bytes through unchanged. A
         // phone's TF Lite (2.16, XNNPACK with int8) runs LiteRT's kernels; it cannot run here.
-        // So: every random window identical, at most 2% of windows apart, at most 0.05% with
-        // a different decision.
+        // So: every random window identical, at most 5% of windows apart (a wrong layout or
+        // quantization moves nearly all), at most 0.05% with a different decision.
         assert!(
             mismatches.iter().all(|&(i, _, _)| i >= RANDOM_WINDOWS),
             "{}: random windows differ: {mismatches:?}",
             spec.file
         );
         assert!(
-            mismatches.len() * 50 <= windows.len(),
-            "{}: {} of {} windows differ (more than 2%): {:?}",
+            mismatches.len() * 20 <= windows.len(),
+            "{}: {} of {} windows differ (more than 5%): {:?}",
             spec.file,
             mismatches.len(),
             windows.len(),
