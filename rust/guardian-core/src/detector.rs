@@ -724,6 +724,17 @@ mod tests {
         ModelCard::from_json(include_str!("../../../models/model_card.json")).expect("card")
     }
 
+    /// The falls among `events`.
+    fn falls(events: &[Event]) -> Vec<DetectedFall> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Fall(f) => Some(*f),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Drives a detector with frames from `acc(k)`; scores every window the detector asks for
     /// with `score`. Returns the events.
     fn drive(
@@ -779,20 +790,14 @@ mod tests {
             FALL_SCORE,
             |_, _, _| {},
         );
-        let falls: Vec<_> = events
-            .iter()
-            .filter(|e| matches!(e, Event::Fall(_)))
-            .collect();
+        let falls = falls(&events);
         assert_eq!(falls.len(), 1, "{events:?}");
-        let Event::Fall(DetectedFall {
+        let DetectedFall {
             impact_t_ns,
             confirmed_t_ns,
             score,
             peak_g,
-        }) = *falls[0]
-        else {
-            unreachable!()
-        };
+        } = falls[0];
         assert_eq!(impact_t_ns, IMPACT * GRID_PERIOD_NS);
         // Check = frames impact+50 .. impact+125; confirmed at its last frame.
         assert_eq!(confirmed_t_ns, (IMPACT + 124) * GRID_PERIOD_NS);
@@ -971,15 +976,9 @@ mod tests {
             FALL_SCORE,
             |_, _, _| {},
         );
-        let falls: Vec<_> = events
-            .iter()
-            .filter(|e| matches!(e, Event::Fall(_)))
-            .collect();
+        let falls = falls(&events);
         assert_eq!(falls.len(), 1, "{events:?}");
-        assert!(
-            matches!(falls[0], Event::Fall(f) if f.impact_t_ns == IMPACT * GRID_PERIOD_NS),
-            "{falls:?}"
-        );
+        assert_eq!(falls[0].impact_t_ns, IMPACT * GRID_PERIOD_NS, "{falls:?}");
         assert_eq!(d.counters().superseded, 1);
     }
 
@@ -1000,13 +999,7 @@ mod tests {
             FALL_SCORE,
             |_, _, _| {},
         );
-        let falls: Vec<_> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Fall(f) => Some(f),
-                _ => None,
-            })
-            .collect();
+        let falls = falls(&events);
         assert_eq!(falls.len(), 1, "{events:?}");
         assert_eq!(falls[0].impact_t_ns, IMPACT * GRID_PERIOD_NS);
         // the check ran from the fall's impact: delay + length after it, not after the settling
