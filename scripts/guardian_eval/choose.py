@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from guardian_train.datasets import REPO_ROOT
 
 from .cv import fold_labels
+from .cv_report import PHONE_CALL, load_results, summarise
 from .export import DATASETS, export
 from .run_all import _binary, run_engine
 
@@ -41,8 +42,8 @@ class Tally:
         return self.falls - self.caught + self.false_alarms
 
     def add(self, o: Tally) -> None:
-        for k in ("falls", "caught", "false_alarms", "adl_h", "calls", "calls_clean", "umafall_false_alarms"):
-            setattr(self, k, getattr(self, k) + getattr(o, k))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(o, f.name))
 
     def text(self) -> str:
         s = (f"{self.caught}/{self.falls} ({100 * self.caught / max(self.falls, 1):.1f}%), "
@@ -53,24 +54,14 @@ class Tally:
 
 
 def tally(runs: list[Path], model: str) -> Tally:
-    t = Tally()
-    for run in runs:
-        for line in open(run / "results.jsonl", encoding="utf-8"):
-            r = json.loads(line)
-            if r["model"] != model:
-                continue
-            if r["is_fall"]:
-                t.falls += 1
-                t.caught += bool(r["caught"])
-                continue
-            n = len(r["false_alarms"])
-            t.false_alarms += n
-            t.adl_h += r["duration_s"] / 3600
-            t.umafall_false_alarms += n if r["dataset"] == "umafall" else 0
-            if r["activity"] == "MakingACall":
-                t.calls += 1
-                t.calls_clean += n == 0
-    return t
+    """The `model`'s counts over the engine output folders `runs` (`cv_report.summarise`'s rules)."""
+    rs = [r for r in load_results([{"fold": 0, "runs": runs}]) if r["model"] == model]
+    g = summarise(rs)
+    calls = [r for r in rs if (r["dataset"], r["activity"]) == PHONE_CALL]
+    uma = summarise([r for r in rs if r["dataset"] == "umafall"])
+    return Tally(falls=g["fall_trials"], caught=g["caught"], false_alarms=g["false_alarms"], adl_h=g["adl_hours"],
+                 calls=len(calls), calls_clean=sum(1 for r in calls if not r["false_alarms"]),
+                 umafall_false_alarms=uma["false_alarms"])
 
 
 def evaluate(variants: list[Path], binary: Path, config: Path | None) -> dict:

@@ -18,8 +18,9 @@ def _run(root: Path, name: str, records: list[dict]) -> Path:
 
 def _rec(model: str, is_fall: bool, caught: bool = False, alarms: int = 0, dataset: str = "sisfall",
          activity: str = "D01") -> dict:
-    return {"model": model, "is_fall": is_fall, "caught": caught, "false_alarms": [{}] * alarms,
-            "duration_s": 3600.0, "dataset": dataset, "activity": activity}
+    return {"model": model, "is_fall": is_fall, "caught": caught, "latency_s": 2.48 if caught else None,
+            "false_alarms": [{}] * alarms, "duration_s": 3600.0, "dataset": dataset, "activity": activity,
+            "file": f"{dataset}/{activity}.csv"}
 
 
 def test_tally_counts_falls_alarms_and_calls_of_one_model(tmp_path: Path) -> None:
