@@ -97,8 +97,7 @@ FFI_LIB := target/release/libguardian_ffi.so
 KOTLIN_CACHE := .cache/kotlin
 MVN ?= mvn
 MVN_KOTLIN = $(MVN) -B -q -f android/jvm/pom.xml \
-	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) \
-	-Dguardian.day=$(CURDIR)/$(KOTLIN_CACHE)/day42.csv -Dguardian.day2=$(CURDIR)/$(KOTLIN_CACHE)/day7.csv \
+	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) -Dguardian.bin=$(CURDIR)/$(GUARDIAN) \
 	-Dguardian.dataset=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test/labels.csv \
 	-Dguardian.dataset.engine=$(CURDIR)/$(KOTLIN_CACHE)/mobifall-test-engine/results.jsonl
 
@@ -106,16 +105,12 @@ MVN_KOTLIN = $(MVN) -B -q -f android/jvm/pom.xml \
 ffi:
 	$(CARGO) build --release -q -p guardian-ffi
 
-## Recordings for the Kotlin tests: two synthetic days (4 falls each) with the Rust engine's
-## own detections (guardian demo --json), remade when the CLI changes; the MobiFall test
-## subjects as recordings (cached by guardian_eval export) with the Rust engine's events on them.
+## Recordings for the Kotlin tests: the MobiFall test subjects as recordings (cached by
+## guardian_eval export) with the Rust engine's events on them. The synthetic days (4 falls
+## each, about 860 MB of CSV apiece) are not written: the tests stream them from guardian demo
+## (the CLI `build` makes) through a named pipe, with its detections (--json).
 kotlin-data: build venv datasets
 	@mkdir -p $(KOTLIN_CACHE)
-	@for s in 42 7; do f=$(KOTLIN_CACHE)/day$$s; \
-	  if [ ! -f $$f.csv ] || [ ! -f $$f.json ] || [ $(GUARDIAN) -nt $$f.csv ]; then \
-	    echo "guardian demo --seed $$s --write $$f.csv"; \
-	    $(GUARDIAN) demo --seed $$s --write $$f.csv.tmp --json > $$f.json && mv $$f.csv.tmp $$f.csv || exit 1; \
-	  fi; done
 	cd scripts && ../$(PY) -m guardian_eval export --dataset mobifall --split test --out ../$(KOTLIN_CACHE)/mobifall-test
 	$(GUARDIAN) eval --sensors full --labels $(KOTLIN_CACHE)/mobifall-test/labels.csv --out $(KOTLIN_CACHE)/mobifall-test-engine > /dev/null
 
@@ -125,16 +120,17 @@ test-kotlin: $(LITERT) ffi kotlin-data
 
 ## --- Android library under Robolectric (android/robolectric, Maven; offline once ~/.m2 holds the jars) ---
 MVN_ANDROID = $(MVN) -B -q -f android/robolectric/pom.xml \
-	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) \
-	-Dguardian.day=$(CURDIR)/$(KOTLIN_CACHE)/day42.csv
+	-Dguardian.lib=$(CURDIR)/$(FFI_LIB) -Dguardian.litert=$(CURDIR)/$(LITERT) -Dguardian.bin=$(CURDIR)/$(GUARDIAN)
 
 ## Both source roots of the AAR compiled against android-all 15; Robolectric 4.14.1 tests with
-## the real host library and models (simulated sensors, the monitoring service, permissions).
-test-android: $(LITERT) ffi kotlin-data
+## the real host library and models (simulated sensors, the monitoring service, permissions),
+## replaying the synthetic day of guardian demo --seed 42 (streamed, never on disk).
+test-android: $(LITERT) ffi build
 	$(MVN_ANDROID) test
 
-## 24 h of 100 Hz acc + gyro through the Kotlin API in 1 s batches; per-call and per-callback costs.
-bench-kotlin: $(LITERT) ffi kotlin-data
+## 24 h of 100 Hz acc + gyro through the Kotlin API in 1 s batches (the synthetic day of
+## guardian demo --seed 42, streamed from the CLI); per-call and per-callback costs.
+bench-kotlin: $(LITERT) ffi build
 	$(MVN_KOTLIN) verify -Pbench -DskipTests
 
 venv:

@@ -28,8 +28,9 @@ android {
             jniLibs.srcDirs("src/main/jniLibs")
         }
         getByName("test") {
-            // The Robolectric tests (host JVM, the host build of the facade).
-            kotlin.srcDirs("../robolectric/src/test/kotlin")
+            // The Robolectric tests (host JVM, the host build of the facade) and the synthetic day
+            // they replay, streamed from `guardian demo` (dev.guardian.testing).
+            kotlin.srcDirs("../robolectric/src/test/kotlin", "../testfixtures/kotlin")
         }
     }
 
@@ -66,7 +67,7 @@ android {
                 fun prop(name: String) = providers.gradleProperty(name).orNull
                 prop("guardian.lib")?.let { test.systemProperty("uniffi.component.guardian.libraryOverride", it) }
                 prop("guardian.litert")?.let { test.systemProperty("guardian.litert", it) }
-                prop("guardian.day")?.let { test.systemProperty("guardian.day", it) }
+                prop("guardian.bin")?.let { test.systemProperty("guardian.bin", it) }
                 test.maxHeapSize = "2g"
             }
         }

@@ -6,6 +6,7 @@ import dev.guardian.ffi.FallDetector
 import dev.guardian.ffi.GuardianEvent
 import dev.guardian.ffi.GuardianListener
 import dev.guardian.ffi.SensorKind
+import dev.guardian.testing.SyntheticDay
 import java.io.File
 import java.lang.management.ManagementFactory
 import java.util.concurrent.atomic.AtomicLong
@@ -13,9 +14,10 @@ import java.util.concurrent.atomic.AtomicLong
 /**
  * Benchmark of the Kotlin API on the host JVM (not a test): `make bench-kotlin`.
  *
- * The synthetic day of `guardian demo --seed 42` (22.2 h, 4 falls), looped to 24 h of 100 Hz
- * accelerometer + gyroscope, pushed the way Android delivers it with a 1 s report latency: one
- * [SampleBatch.pushTo] (both sensors, one zero-copy call) per second of sensor time.
+ * The synthetic day of `guardian demo --seed 42` (22.2 h, 4 falls; streamed from the CLI given by
+ * `-Dguardian.bin`, see [SyntheticDay]), looped to 24 h of 100 Hz accelerometer + gyroscope,
+ * pushed the way Android delivers it with a 1 s report latency: one [SampleBatch.pushTo] (both
+ * sensors, one zero-copy call) per second of sensor time.
  *
  * `-Dguardian.bench.path=jni|uniffi` chooses the push path of the 24 h run, one path per JVM
  * (the `bench` profile runs each in a fresh JVM, so process CPU, JIT and GC are each path's
@@ -28,7 +30,6 @@ import java.util.concurrent.atomic.AtomicLong
  * shorter runs.
  */
 fun main() {
-    val day = File(System.getProperty("guardian.day") ?: error("-Dguardian.day=<day CSV> missing"))
     val hours = System.getProperty("guardian.bench.hours")?.toDouble() ?: 24.0
     val litert = System.getProperty("guardian.litert")
     val path = System.getProperty("guardian.bench.path", "jni")
@@ -40,9 +41,8 @@ fun main() {
     if (path == "jni") check(NativePush.isAvailable) { "JNI fast path unavailable: ${NativePush.unavailableReason}" }
     else check(!NativePush.isAvailable)
     println("push path of this JVM: $pathName")
-    val loadStart = System.nanoTime()
-    val rec = Recording.parse(day)
-    println("loaded ${day.name}: ${rec.size} rows in %.1f s".format((System.nanoTime() - loadStart) / 1e9))
+    val day = SyntheticDay.of(42)
+    val rec = Recording.of(day)
 
     val rows = ArrayList<Row>()
     fun row(name: String, calls: Long, samples: Long, r: Meter.Result, note: String = "") =
@@ -179,7 +179,7 @@ fun main() {
         val fast = opts.copy(settings = DetectorSettings(cancelWindowMs = 5_000u, cooldownMs = 0u))
         FallDetector(fast).use { d ->
             d.start(listener)
-            val demo = DemoResult.forDay(day)
+            val demo = day.demo
             val impact = rec.t[0] + (demo.detections[0].impactS * 1e9).toLong()
             val from = rec.indexAt(impact - 20_000_000_000L)
             val to = rec.indexAt(impact + 10_000_000_000L)

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit
 class DeliveryThreadTest {
     @Test
     fun `every callback of a start arrives on one Java thread, gone after stop`() {
-        val rec = Recording.load(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
         val seen = Collections.synchronizedSet(Collections.newSetFromMap(IdentityHashMap<Thread, Boolean>()))
         var count = 0
         val listener = guardianListener { seen.add(Thread.currentThread()); count++ }
@@ -29,7 +29,7 @@ class DeliveryThreadTest {
                 count = 0
                 d.start(listener)
                 // Two falls and their escalations: four callbacks, seconds apart in sensor time.
-                val demo = DemoResult.forDay(Fixtures.day)
+                val demo = Fixtures.day.demo
                 val from = rec.indexAt(rec.t[0] + ((demo.detections[0].impactS - 60) * 1e9).toLong())
                 val to = rec.indexAt(rec.t[0] + ((demo.detections[1].impactS + 40) * 1e9).toLong())
                 rec.streamTo(d, from, to)

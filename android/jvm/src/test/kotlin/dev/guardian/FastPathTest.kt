@@ -22,7 +22,7 @@ class FastPathTest {
 
     @Test
     fun `the fast path and the UniFFI pushPacked give exactly the same events on a synthetic day`() {
-        val rec = Recording.load(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
         fun run(fast: Boolean): Pair<List<GuardianEvent>, String> {
             val recorder = Recorder()
             FallDetector(Fixtures.options()).use { d ->

@@ -4,13 +4,14 @@ import dev.guardian.ffi.DetectorOptions
 import dev.guardian.ffi.FallDetector
 import dev.guardian.ffi.GuardianEvent
 import dev.guardian.ffi.GuardianListener
-import java.io.BufferedReader
+import dev.guardian.testing.Rows
+import dev.guardian.testing.SyntheticDay
 import java.io.File
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.CopyOnWriteArrayList
 
-/** Paths the build passes as system properties (see pom.xml and the Makefile's test-kotlin). */
+/** Paths the build passes as system properties (see pom.xml and the Makefile's test-kotlin), and the day. */
 object Fixtures {
     private fun prop(name: String): String =
         System.getProperty(name)?.takeIf { it.isNotBlank() }
@@ -22,9 +23,8 @@ object Fixtures {
     /** libLiteRt.so, passed explicitly as `runtimeLibraryPath`. */
     val litert: String by lazy { file("guardian.litert").absolutePath }
 
-    /** Synthetic days written by `guardian demo --seed N --write dayN.csv --json > dayN.json`. */
-    val day: File by lazy { file("guardian.day") }
-    val day2: File by lazy { file("guardian.day2") }
+    /** The synthetic day of `guardian demo --seed 42` (4 falls), streamed from the CLI once per JVM. */
+    val day: SyntheticDay get() = SyntheticDay.of(42)
 
     /** labels.csv of `guardian_eval export --dataset mobifall --split test`. */
     val datasetLabels: File by lazy { file("guardian.dataset") }
@@ -41,16 +41,16 @@ object Fixtures {
 }
 
 /**
- * A recording (CSV `t_ns,sensor,x,y,z`, rows in arrival order) held in primitive arrays.
- * Synthetic days are parsed once per JVM (about 16 M rows) and shared by the test classes.
+ * A recording's rows ([Rows]: `t_ns,sensor,x,y,z` in arrival order, t in ns) with what the tests
+ * do with them. Built on a synthetic day's arrays (no copy) or parsed from a file.
  */
-class Recording(
-    val t: LongArray,
-    val gyro: BooleanArray,
-    val x: FloatArray,
-    val y: FloatArray,
-    val z: FloatArray,
-) {
+class Recording(rows: Rows) {
+    val t: LongArray = rows.t
+    val gyro: BooleanArray = rows.gyro
+    val x: FloatArray = rows.x
+    val y: FloatArray = rows.y
+    val z: FloatArray = rows.z
+
     val size: Int get() = t.size
 
     /** First row index whose timestamp is >= [tNs] (rows are in time order per sensor; merged by time). */
@@ -98,51 +98,10 @@ class Recording(
     }
 
     companion object {
-        private val cache = HashMap<String, Recording>()
+        /** The rows of a synthetic day ([SyntheticDay.of] caches it). */
+        fun of(day: SyntheticDay): Recording = Recording(day.rows)
 
-        @Synchronized
-        fun load(file: File): Recording = cache.getOrPut(file.absolutePath) { parse(file) }
-
-        fun parse(file: File): Recording = file.bufferedReader(bufferSize = 1 shl 20).use { parse(it) }
-
-        fun parse(reader: BufferedReader): Recording {
-            var n = 0
-            var t = LongArray(1 shl 16)
-            var g = BooleanArray(t.size)
-            var x = FloatArray(t.size)
-            var y = FloatArray(t.size)
-            var z = FloatArray(t.size)
-            val header = reader.readLine()
-            require(header == "t_ns,sensor,x,y,z") { "not a Guardian recording: header $header" }
-            while (true) {
-                val line = reader.readLine() ?: break
-                if (line.isEmpty()) continue
-                if (n == t.size) {
-                    val m = n * 2
-                    t = t.copyOf(m)
-                    g = g.copyOf(m)
-                    x = x.copyOf(m)
-                    y = y.copyOf(m)
-                    z = z.copyOf(m)
-                }
-                val c1 = line.indexOf(',')
-                val c2 = line.indexOf(',', c1 + 1)
-                val c3 = line.indexOf(',', c2 + 1)
-                val c4 = line.indexOf(',', c3 + 1)
-                t[n] = line.substring(0, c1).toLong()
-                g[n] =
-                    when (line.substring(c1 + 1, c2)) {
-                        "acc" -> false
-                        "gyro" -> true
-                        else -> error("bad sensor in: $line")
-                    }
-                x[n] = line.substring(c2 + 1, c3).toFloat()
-                y[n] = line.substring(c3 + 1, c4).toFloat()
-                z[n] = line.substring(c4 + 1).toFloat()
-                n++
-            }
-            return Recording(t.copyOf(n), g.copyOf(n), x.copyOf(n), y.copyOf(n), z.copyOf(n))
-        }
+        fun parse(file: File): Recording = file.bufferedReader(bufferSize = 1 shl 20).use { Recording(Rows.parse(it)) }
     }
 }
 
@@ -158,30 +117,6 @@ class Recorder : GuardianListener {
 
     val falls: List<GuardianEvent.Fall> get() = events.filterIsInstance<GuardianEvent.Fall>()
     val escalations: List<GuardianEvent.AlertEscalated> get() = events.filterIsInstance<GuardianEvent.AlertEscalated>()
-}
-
-/** `guardian demo --json` output next to a day's CSV: the Rust engine's detections of that day. */
-data class DemoDetection(val impactS: Double, val score: Double, val activity: String, val trueFall: Boolean)
-
-data class DemoResult(val falls: Int, val detections: List<DemoDetection>) {
-    companion object {
-        /** Reads `dayN.json` beside `dayN.csv` (a minimal reader for the fields used here). */
-        fun forDay(csv: File): DemoResult {
-            val json = File(csv.path.removeSuffix(".csv") + ".json")
-            require(json.isFile) { "${json.path} missing: `guardian demo --seed N --write X.csv --json > X.json`" }
-            val text = json.readText()
-            val falls = Regex("\"falls\"\\s*:\\s*(\\d+)").find(text)!!.groupValues[1].toInt()
-            val det = text.substringAfter("\"detections\"")
-            val objects = Regex("\\{[^{}]*\\}").findAll(det).map { it.value }.toList()
-            fun num(o: String, k: String) = Regex("\"$k\"\\s*:\\s*([-0-9.eE+]+)").find(o)!!.groupValues[1].toDouble()
-            fun str(o: String, k: String) = Regex("\"$k\"\\s*:\\s*\"([^\"]*)\"").find(o)!!.groupValues[1]
-            fun bool(o: String, k: String) = Regex("\"$k\"\\s*:\\s*(true|false)").find(o)!!.groupValues[1] == "true"
-            return DemoResult(
-                falls,
-                objects.map { DemoDetection(num(it, "impact_s"), num(it, "score"), str(it, "activity"), bool(it, "true_fall")) },
-            )
-        }
-    }
 }
 
 /** /proc readings of this process (Linux). */

@@ -34,7 +34,7 @@ class FlowTest {
 
     @Test
     fun `the Flow delivers the falls of a synthetic day, and cancelling it stops the detector`() {
-        val rec = Recording.load(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
         FallDetector(Fixtures.options()).use { detector ->
             val got = CopyOnWriteArrayList<GuardianEvent>()
             runBlocking {
@@ -52,7 +52,7 @@ class FlowTest {
             assertThrows<GuardianException.NotRunning> { SampleBatch().addAccelerometer(rec.t.last() + 1, 0f, 9.8f, 0f).pushTo(detector) }
 
             val falls = got.filterIsInstance<GuardianEvent.Fall>()
-            val demo = DemoResult.forDay(Fixtures.day)
+            val demo = Fixtures.day.demo
             assertEquals(demo.detections.size, falls.size)
             falls.zip(demo.detections).forEach { (f, d) ->
                 assertEquals(d.impactS, (f.alert.impactTNs - rec.t[0]) / 1e9, 0.05)
@@ -70,8 +70,8 @@ class FlowTest {
 
     @Test
     fun `take(n) ends the collection and stops the detector, which replays unacknowledged alerts when collected again`() {
-        val rec = Recording.load(Fixtures.day)
-        val demo = DemoResult.forDay(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
+        val demo = Fixtures.day.demo
         val impact = rec.t[0] + (demo.detections[0].impactS * 1e9).toLong()
         FallDetector(Fixtures.options()).use { detector ->
             fun CoroutineScope.firstFall() =
@@ -123,8 +123,8 @@ class FlowTest {
 
     @Test
     fun `a collector on Dispatchers Unconfined can cancel without deadlocking stop()`() {
-        val rec = Recording.load(Fixtures.day)
-        val demo = DemoResult.forDay(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
+        val demo = Fixtures.day.demo
         val impact = rec.t[0] + (demo.detections[0].impactS * 1e9).toLong()
         FallDetector(Fixtures.options()).use { detector ->
             runBlocking {

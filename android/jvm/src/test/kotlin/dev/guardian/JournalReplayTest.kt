@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test
 class JournalReplayTest {
     @Test
     fun `an unacknowledged alert is replayed after a restart until acknowledged`() {
-        val rec = Recording.load(Fixtures.day)
-        val demo = DemoResult.forDay(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
+        val demo = Fixtures.day.demo
         val impact = rec.t[0] + (demo.detections[0].impactS * 1e9).toLong()
         val journal = Fixtures.tempDir("journal")
 
@@ -59,8 +59,8 @@ class JournalReplayTest {
 
     @Test
     fun `a cancelled alert (I am OK) is journaled with its outcome`() {
-        val rec = Recording.load(Fixtures.day)
-        val demo = DemoResult.forDay(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
+        val demo = Fixtures.day.demo
         val impact = rec.t[0] + (demo.detections[1].impactS * 1e9).toLong()
         val journal = Fixtures.tempDir("cancel")
         val r = Recorder()

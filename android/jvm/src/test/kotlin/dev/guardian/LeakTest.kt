@@ -30,8 +30,8 @@ class LeakTest {
         val journal = Fixtures.tempDir("leak")
         // One unacknowledged alert in the journal: every start() in the loop replays it, so each
         // detector's delivery thread makes one callback into the JVM.
-        val rec = Recording.load(Fixtures.day)
-        val impact = rec.t[0] + (DemoResult.forDay(Fixtures.day).detections[0].impactS * 1e9).toLong()
+        val rec = Recording.of(Fixtures.day)
+        val impact = rec.t[0] + (Fixtures.day.demo.detections[0].impactS * 1e9).toLong()
         FallDetector(Fixtures.options(journal)).use { d ->
             val r = Recorder()
             d.start(r)

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger
 class ListenerErrorTest {
     @Test
     fun `a throwing listener does not stop later events, and its errors are counted`() {
-        val rec = Recording.load(Fixtures.day)
+        val rec = Recording.of(Fixtures.day)
         val seen = CopyOnWriteArrayList<GuardianEvent>()
         val thrown = AtomicInteger()
         val listener =

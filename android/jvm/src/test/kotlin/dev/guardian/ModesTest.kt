@@ -19,8 +19,8 @@ import org.junit.jupiter.api.assertThrows
 
 /** Input units, sensor modes, the alert answers and the free functions, on the first fall of the synthetic day. */
 class ModesTest {
-    private val rec = Recording.load(Fixtures.day)
-    private val impact = rec.t[0] + (DemoResult.forDay(Fixtures.day).detections[0].impactS * 1e9).toLong()
+    private val rec = Recording.of(Fixtures.day)
+    private val impact = rec.t[0] + (Fixtures.day.demo.detections[0].impactS * 1e9).toLong()
     private val from = rec.indexAt(impact - 300_000_000_000L)
     private val to = rec.indexAt(impact + 40_000_000_000L)
 

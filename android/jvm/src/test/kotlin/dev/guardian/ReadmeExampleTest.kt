@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test
 class ReadmeExampleTest {
     @Test
     fun `README example`() {
-        val rec = Recording.load(Fixtures.day)
-        val impact = rec.t[0] + (DemoResult.forDay(Fixtures.day).detections[0].impactS * 1e9).toLong()
+        val rec = Recording.of(Fixtures.day)
+        val impact = rec.t[0] + (Fixtures.day.demo.detections[0].impactS * 1e9).toLong()
         val journalDir = Fixtures.tempDir("readme").toString()
         // A few minutes around the first fall of the synthetic day, as a sensor would deliver them.
         val samples = (rec.indexAt(impact - 120_000_000_000L) until rec.indexAt(impact + 5_000_000_000L))

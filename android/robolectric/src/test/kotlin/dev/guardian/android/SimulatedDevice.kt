@@ -5,16 +5,16 @@ import android.hardware.SensorManager
 import dev.guardian.ffi.DetectorOptions
 import dev.guardian.ffi.GuardianEvent
 import dev.guardian.ffi.GuardianListener
+import dev.guardian.testing.SyntheticDay
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.shadows.SensorEventBuilder
 import org.robolectric.shadows.ShadowLooper
 import org.robolectric.shadows.ShadowSensor
 import java.io.File
-import java.io.RandomAccessFile
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.random.Random
 
-/** Paths the build passes as system properties (pom.xml; the Makefile's test-android). */
+/** Paths the build passes as system properties (pom.xml; the Makefile's test-android), and the day. */
 object Fixtures {
     private fun file(name: String): File {
         val p = System.getProperty(name)?.takeIf { it.isNotBlank() } ?: error("system property $name is not set (run `make test-android`)")
@@ -22,30 +22,24 @@ object Fixtures {
     }
 
     val litert: String by lazy { file("guardian.litert").absolutePath }
-    val day: File by lazy { file("guardian.day") }
+
+    /** The synthetic day of `guardian demo --seed 42` (4 falls), streamed from the CLI once per sandbox. */
+    val day: SyntheticDay get() = SyntheticDay.of(42)
 
     fun options(journalDir: File? = null): DetectorOptions =
         DetectorOptions(runtimeLibraryPath = litert, journalDir = journalDir?.absolutePath)
 
     /** Impact instants (ns) of the true falls the Rust engine detected in [day] (`guardian demo --json`). */
     val fallImpactsNs: List<Long> by lazy {
-        val json = File(day.path.removeSuffix(".csv") + ".json").readText()
-        val det = json.substringAfter("\"detections\"")
-        val t0 = firstTimestamp(day)
-        Regex("\\{[^{}]*\\}").findAll(det).map { it.value }
-            .filter { Regex("\"true_fall\"\\s*:\\s*true").containsMatchIn(it) }
-            .map { t0 + (Regex("\"impact_s\"\\s*:\\s*([-0-9.eE+]+)").find(it)!!.groupValues[1].toDouble() * 1e9).toLong() }
-            .toList()
-            .also { require(it.isNotEmpty()) { "no true fall detected in ${day.path}'s JSON" } }
+        val t0 = day.rows.t[0]
+        day.demo.detections.filter { it.trueFall }.map { t0 + (it.impactS * 1e9).toLong() }
+            .also { require(it.isNotEmpty()) { "no true fall detected in the day of seed ${day.seed}" } }
     }
-
-    private fun firstTimestamp(f: File): Long = f.bufferedReader().use { r -> r.readLine(); r.readLine().substringBefore(',').toLong() }
 }
 
 /**
- * A piece of a recording (CSV `t_ns,sensor,x,y,z`, rows in time order), one array set per
- * sensor. Read by binary search on the file's byte offsets: a 70 s window out of a 22 h day
- * costs milliseconds.
+ * A piece of a recording (rows in time order), one array set per sensor: t in ns, values in
+ * m/s^2 (accelerometer) or rad/s (gyroscope).
  */
 class Window(
     val accT: LongArray,
@@ -70,46 +64,36 @@ class Window(
     }
 
     companion object {
+        /** The rows of [day] with [fromNs] <= t < [toNs], found by binary search on t. */
         fun read(
-            file: File,
+            day: SyntheticDay,
             fromNs: Long,
             toNs: Long,
         ): Window {
-            RandomAccessFile(file, "r").use { raf ->
-                // The first line starting at or after byte p, and its timestamp.
-                fun lineAt(p: Long): Pair<Long, Long>? {
-                    raf.seek(p)
-                    if (p > 0) raf.readLine() ?: return null
-                    val start = raf.filePointer
-                    val line = raf.readLine() ?: return null
-                    val t = line.substringBefore(',').toLongOrNull() ?: return lineAt(start) // header
-                    return start to t
+            val r = day.rows
+            // First row whose timestamp is >= tNs (rows are merged by time).
+            fun indexAt(tNs: Long): Int {
+                var lo = 0
+                var hi = r.size
+                while (lo < hi) {
+                    val mid = (lo + hi) ushr 1
+                    if (r.t[mid] < tNs) lo = mid + 1 else hi = mid
                 }
-                var lo = 0L
-                var hi = raf.length()
-                while (hi - lo > 4096) {
-                    val mid = (lo + hi) / 2
-                    val l = lineAt(mid)
-                    if (l == null || l.second >= fromNs) hi = mid else lo = mid
-                }
-                raf.seek(lo)
-                if (lo > 0) raf.readLine()
-                val at = LongArrayList()
-                val gt = LongArrayList()
-                val a = Array(3) { FloatArrayList() }
-                val g = Array(3) { FloatArrayList() }
-                while (true) {
-                    val line = raf.readLine() ?: break
-                    val p = line.split(',')
-                    val t = p[0].toLongOrNull() ?: continue
-                    if (t < fromNs) continue
-                    if (t >= toNs) break
-                    val gyro = p[1] == "gyro"
-                    (if (gyro) gt else at).add(t)
-                    for (k in 0..2) (if (gyro) g else a)[k].add(p[2 + k].toFloat())
-                }
-                return Window(at.toArray(), Array(3) { a[it].toArray() }, gt.toArray(), Array(3) { g[it].toArray() })
+                return lo
             }
+            val at = LongArrayList()
+            val gt = LongArrayList()
+            val a = Array(3) { FloatArrayList() }
+            val g = Array(3) { FloatArrayList() }
+            for (i in indexAt(fromNs) until indexAt(toNs)) {
+                val gyro = r.gyro[i]
+                (if (gyro) gt else at).add(r.t[i])
+                val v = if (gyro) g else a
+                v[0].add(r.x[i])
+                v[1].add(r.y[i])
+                v[2].add(r.z[i])
+            }
+            return Window(at.toArray(), Array(3) { a[it].toArray() }, gt.toArray(), Array(3) { g[it].toArray() })
         }
     }
 }
