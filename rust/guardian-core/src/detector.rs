@@ -379,12 +379,34 @@ struct Candidate {
     sum_acc: [f64; 3],
 }
 
+impl Candidate {
+    /// Adds a frame of the post-impact check.
+    fn accumulate(&mut self, f: &StoredFrame) {
+        self.n += 1;
+        self.sum_norm += f64::from(f.acc_norm);
+        self.sum_norm2 += f64::from(f.acc_norm) * f64::from(f.acc_norm);
+        for (s, a) in self.sum_acc.iter_mut().zip(f.frame.acc) {
+            *s += f64::from(a);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum State {
     Idle,
-    Confirming(Candidate),
-    Alerting { impact_t_ns: i64, deadline_ns: i64 },
-    Cooldown { until_ns: i64 },
+    /// `main` is being checked; `backup`, a later but softer confirmed impact, is checked
+    /// alongside and takes over if `main`'s check fails.
+    Confirming {
+        main: Candidate,
+        backup: Option<Candidate>,
+    },
+    Alerting {
+        impact_t_ns: i64,
+        deadline_ns: i64,
+    },
+    Cooldown {
+        until_ns: i64,
+    },
 }
 
 /// What the detector makes of a frame: whether it completed a window and, if so, the window's
@@ -431,7 +453,7 @@ impl Detector {
     pub fn phase(&self) -> DetectorPhase {
         match self.state {
             State::Idle => DetectorPhase::Idle,
-            State::Confirming(_) => DetectorPhase::Confirming,
+            State::Confirming { .. } => DetectorPhase::Confirming,
             State::Alerting { .. } => DetectorPhase::Alerting,
             State::Cooldown { .. } => DetectorPhase::Cooldown,
         }
@@ -479,11 +501,14 @@ impl Detector {
         let already = self.last_checked_impact_k.is_some_and(|k| impact_k <= k);
         // While a candidate is being checked, a later, harder impact is still scored: a stumble
         // is often confirmed first, and the fall's own impact must be able to replace it. A
-        // softer one (the body settling, an arm hitting the floor after the fall) must not:
-        // it would restart the check and delay the alert.
+        // softer one (the body settling, an arm hitting the floor after the fall) must not
+        // replace it, which would restart the check and delay the alert; the first softer one
+        // the model confirms is kept as a backup, checked only if the candidate's check fails.
         let open = match self.state {
             State::Idle => true,
-            State::Confirming(c) => impact_k > c.impact_k && peak > c.peak,
+            State::Confirming { main, backup } => {
+                impact_k > main.impact_k && (peak > main.peak || backup.is_none())
+            }
             State::Alerting { .. } | State::Cooldown { .. } => false,
         };
         let score = triggered && !already && open;
@@ -509,12 +534,24 @@ impl Detector {
         if score < self.cfg.threshold {
             return;
         }
-        if let State::Confirming(c) = self.state {
-            if impact_k <= c.impact_k {
-                return;
+        let (main, backup) = match self.state {
+            State::Confirming { main, backup } => (Some(main), backup),
+            _ => (None, None),
+        };
+        let softer = match main {
+            Some(m) if impact_k <= m.impact_k => return,
+            Some(m) if peak <= m.peak => {
+                if backup.is_some() {
+                    return;
+                }
+                true
             }
-            self.counters.superseded += 1;
-        }
+            Some(_) => {
+                self.counters.superseded += 1;
+                false
+            }
+            None => false,
+        };
         self.counters.candidates += 1;
         self.last_checked_impact_k = Some(impact_k);
         let mut n = 0u32;
@@ -526,25 +563,39 @@ impl Detector {
                 *s += f64::from(a);
             }
         }
-        let pre_mean = (n > 0).then(|| sum.map(|s| (s / f64::from(n)) as f32));
-        self.state = State::Confirming(Candidate {
+        let mut c = Candidate {
             impact_k,
             score,
             peak,
-            pre_mean,
+            pre_mean: (n > 0).then(|| sum.map(|s| (s / f64::from(n)) as f32)),
             carry: self.carry.get(),
             n: 0,
             sum_norm: 0.0,
             sum_norm2: 0.0,
             sum_acc: [0.0; 3],
-        });
+        };
         // Frames of the check that are already stored count at once.
         let (from, to) = self.check_range(impact_k);
         for f in w.range(from, to) {
-            self.accumulate(f);
+            c.accumulate(f);
         }
-        if let Some(last) = w.last_k().filter(|&k| k >= to - 1) {
-            self.finish_check(last * GRID_PERIOD_NS, emit);
+        match main {
+            Some(main) if softer => {
+                // A backup's check ends after the main one's, which decides first.
+                self.state = State::Confirming {
+                    main,
+                    backup: Some(c),
+                };
+            }
+            _ => {
+                self.state = State::Confirming {
+                    main: c,
+                    backup: None,
+                };
+                if let Some(last) = w.last_k().filter(|&k| k >= to - 1) {
+                    self.finish_check(last * GRID_PERIOD_NS, emit);
+                }
+            }
         }
     }
 
@@ -553,29 +604,26 @@ impl Detector {
         (from, from + self.cfg.post_len)
     }
 
-    fn accumulate(&mut self, f: &StoredFrame) {
-        if let State::Confirming(c) = &mut self.state {
-            c.n += 1;
-            c.sum_norm += f64::from(f.acc_norm);
-            c.sum_norm2 += f64::from(f.acc_norm) * f64::from(f.acc_norm);
-            for (s, a) in c.sum_acc.iter_mut().zip(f.frame.acc) {
-                *s += f64::from(a);
-            }
-        }
-    }
-
     /// A new frame was stored (before its window, if any, is decided). Advances the
     /// post-impact check and the timers; pushes events.
     fn advance(&mut self, f: &StoredFrame, mut emit: impl FnMut(Event)) {
         let k = f.frame.k;
         self.carry.update(f.frame.acc);
-        if let State::Confirming(c) = self.state {
-            let (from, to) = self.check_range(c.impact_k);
-            if k >= from && k < to {
-                self.accumulate(f);
-                if k == to - 1 {
-                    self.finish_check(k * GRID_PERIOD_NS, &mut emit);
+        if let State::Confirming { mut main, backup } = self.state {
+            let backup = backup.map(|mut b| {
+                let (from, to) = self.check_range(b.impact_k);
+                if k >= from && k < to {
+                    b.accumulate(f);
                 }
+                b
+            });
+            let (from, to) = self.check_range(main.impact_k);
+            if k >= from && k < to {
+                main.accumulate(f);
+            }
+            self.state = State::Confirming { main, backup };
+            if k == to - 1 {
+                self.finish_check(k * GRID_PERIOD_NS, &mut emit);
             }
             return;
         }
@@ -584,26 +632,29 @@ impl Detector {
 
     /// The stream broke (gap, reset): a running check cannot complete.
     pub fn on_restart(&mut self) {
-        if let State::Confirming(_) = self.state {
-            self.counters.interrupted += 1;
+        if let State::Confirming { backup, .. } = self.state {
+            self.counters.interrupted += 1 + u64::from(backup.is_some());
             self.state = State::Idle;
         }
     }
 
-    /// End of the stream: a check with at least half its frames is decided on what it has.
-    pub fn on_finish(&mut self, t_ns: i64, emit: impl FnMut(Event)) {
-        if let State::Confirming(c) = self.state {
-            if i64::from(c.n) * 2 >= self.cfg.post_len {
-                self.finish_check(t_ns, emit);
+    /// End of the stream: a check with at least half its frames is decided on what it has
+    /// (the backup's too, if the main one fails).
+    pub fn on_finish(&mut self, t_ns: i64, mut emit: impl FnMut(Event)) {
+        while let State::Confirming { main, backup } = self.state {
+            if i64::from(main.n) * 2 >= self.cfg.post_len {
+                self.finish_check(t_ns, &mut emit);
             } else {
-                self.counters.interrupted += 1;
+                self.counters.interrupted += 1 + u64::from(backup.is_some());
                 self.state = State::Idle;
             }
         }
     }
 
+    /// Decides the main candidate's check at `t_ns`: alert, or reject it and go on with the
+    /// backup, if any.
     fn finish_check(&mut self, t_ns: i64, mut emit: impl FnMut(Event)) {
-        let State::Confirming(c) = self.state else {
+        let State::Confirming { main: c, backup } = self.state else {
             return;
         };
         let n = f64::from(c.n.max(1));
@@ -635,7 +686,13 @@ impl Detector {
             };
         } else {
             self.counters.rejected_post_check += 1;
-            self.state = State::Idle;
+            self.state = match backup {
+                Some(b) => State::Confirming {
+                    main: b,
+                    backup: None,
+                },
+                None => State::Idle,
+            };
         }
     }
 
@@ -1012,6 +1069,38 @@ mod tests {
             "{falls:?}"
         );
         assert_eq!(d.counters().superseded, 0);
+    }
+
+    #[test]
+    fn a_softer_impact_alerts_when_the_harder_ones_check_fails() {
+        // The phone lies flat, is picked up 1.1 s before a hard jolt (3 g), and 0.8 s after
+        // the jolt a softer impact (2.2 g) leaves it flat and still. Against the orientation
+        // 2 s to 1 s before the jolt (flat) nothing turned, so the jolt's check fails; against
+        // the second before the softer impact (upright) the phone turned: that one alerts.
+        let picked_up = IMPACT - 55;
+        let softer = IMPACT + 40;
+        let signal = |k: i64| match k {
+            IMPACT => [0.0, 29.4, 0.0],
+            k if k == softer => [0.0, 0.0, 21.6],
+            k if k < picked_up => FLAT,
+            k if k < IMPACT => UP,
+            _ => FLAT,
+        };
+        let (events, d) = drive(
+            DetectorConfig::default(),
+            0..1300,
+            signal,
+            FALL_SCORE,
+            |_, _, _| {},
+        );
+        let falls = falls(&events);
+        assert_eq!(falls.len(), 1, "{events:?}");
+        assert_eq!(falls[0].impact_t_ns, softer * GRID_PERIOD_NS, "{falls:?}");
+        let c = d.counters();
+        assert_eq!(
+            (c.candidates, c.rejected_post_check, c.superseded),
+            (2, 1, 0)
+        );
     }
 
     /// Every config the issue found switching detection off (or nonsensical) is refused with
