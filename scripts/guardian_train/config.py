@@ -38,9 +38,9 @@ class Config:
     gated_hop: int = 5
     gated_per_trial_cap: int = 12
     # loss multiplier of every gated ADL training window (on top of class weights), per model: chosen on the CV
-    # folds' validation subjects (docs/EVALUATION.md, "Choosing a training setting on validation")
+    # folds' validation subjects with the release schedule (docs/EVALUATION.md, "The release schedule on every fold")
     gated_adl_weight_full: float = 4.0
-    gated_adl_weight_acc_only: float = 2.0
+    gated_adl_weight_acc_only: float = 4.0
     # threshold: chosen on validation trigger-gated windows at gated_hop (what the engine scores)
     threshold_min_recall: float = 0.99
     model_width: float = 1.0  # scales every layer of the main models (model.build_model); the card limit is 32 KB
