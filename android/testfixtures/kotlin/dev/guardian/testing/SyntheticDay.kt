@@ -23,6 +23,17 @@ class Rows(
 ) {
     val size: Int get() = t.size
 
+    /** First row index whose timestamp is >= [tNs] (rows merged by time), by binary search. */
+    fun indexAt(tNs: Long): Int {
+        var lo = 0
+        var hi = size
+        while (lo < hi) {
+            val mid = (lo + hi) ushr 1
+            if (t[mid] < tNs) lo = mid + 1 else hi = mid
+        }
+        return lo
+    }
+
     companion object {
         /** Reads a recording to its end; refuses another header or a sensor other than `acc` and `gyro`. */
         fun parse(reader: BufferedReader): Rows {

@@ -44,7 +44,7 @@ object Fixtures {
  * A recording's rows ([Rows]: `t_ns,sensor,x,y,z` in arrival order, t in ns) with what the tests
  * do with them. Built on a synthetic day's arrays (no copy) or parsed from a file.
  */
-class Recording(rows: Rows) {
+class Recording(private val rows: Rows) {
     val t: LongArray = rows.t
     val gyro: BooleanArray = rows.gyro
     val x: FloatArray = rows.x
@@ -53,16 +53,8 @@ class Recording(rows: Rows) {
 
     val size: Int get() = t.size
 
-    /** First row index whose timestamp is >= [tNs] (rows are in time order per sensor; merged by time). */
-    fun indexAt(tNs: Long): Int {
-        var lo = 0
-        var hi = size
-        while (lo < hi) {
-            val mid = (lo + hi) ushr 1
-            if (t[mid] < tNs) lo = mid + 1 else hi = mid
-        }
-        return lo
-    }
+    /** First row index whose timestamp is >= [tNs] ([Rows.indexAt]). */
+    fun indexAt(tNs: Long): Int = rows.indexAt(tNs)
 
     /**
      * Streams rows [from, to) into [detector] the way Android delivers a 1 s report latency:

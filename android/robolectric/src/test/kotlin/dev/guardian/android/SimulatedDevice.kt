@@ -71,21 +71,11 @@ class Window(
             toNs: Long,
         ): Window {
             val r = day.rows
-            // First row whose timestamp is >= tNs (rows are merged by time).
-            fun indexAt(tNs: Long): Int {
-                var lo = 0
-                var hi = r.size
-                while (lo < hi) {
-                    val mid = (lo + hi) ushr 1
-                    if (r.t[mid] < tNs) lo = mid + 1 else hi = mid
-                }
-                return lo
-            }
             val at = LongArrayList()
             val gt = LongArrayList()
             val a = Array(3) { FloatArrayList() }
             val g = Array(3) { FloatArrayList() }
-            for (i in indexAt(fromNs) until indexAt(toNs)) {
+            for (i in r.indexAt(fromNs) until r.indexAt(toNs)) {
                 val gyro = r.gyro[i]
                 (if (gyro) gt else at).add(r.t[i])
                 val v = if (gyro) g else a
