@@ -1,4 +1,4 @@
-"""CLI: python -m guardian_eval {export,report,all,cv,choose} ..."""
+"""CLI: python -m guardian_eval {export,report,all,cv,choose,calibrate} ..."""
 
 from __future__ import annotations
 
@@ -61,7 +61,14 @@ def main(argv=None) -> int:
     ch.add_argument("--out", type=Path, default=None, help="also write the report (markdown) here")
     ch.add_argument("--config", type=Path, default=None, help="detector configuration JSON for `guardian eval`")
     ch.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    cal = sub.add_parser("calibrate", help="choose a card's thresholds at event level on its validation subjects (make train)")
+    cal.add_argument("--model", type=Path, default=None, help="model folder whose card is rewritten (default: models/)")
+    cal.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
     args = ap.parse_args(argv)
+    if args.cmd == "calibrate":
+        from .calibrate import run_calibrate
+
+        return run_calibrate(args)
     if args.cmd == "choose":
         from .choose import run_choose
 

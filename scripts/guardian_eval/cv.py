@@ -26,6 +26,7 @@ from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
 from guardian_train.splits import cv_folds, subject_group
 
+from .calibrate import calibrate, is_calibrated
 from .export import DATASETS, export
 from .run_all import _binary, run_engine
 
@@ -108,6 +109,14 @@ def run_cv(args) -> int:
         if f + 1 not in only:
             continue
         timings["train_s"].append(train_fold(fold_dir, split, not args.full_schedule, loaded, args.retrain, args.set))
+        t1 = time.monotonic()
+        if not is_calibrated(fold_dir):
+            val = set(split["val"])
+            val_labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], val, f"labels-cv{args.folds}-fold{f + 1}-val.csv"))}
+            cal = calibrate(fold_dir, val_labels, binary)
+            print(f"{fold_dir.name}: event-level thresholds " + ", ".join(f"{m} {r['threshold']:.4f}" for m, r in cal.items()),
+                  file=sys.stderr)
+        timings.setdefault("calibrate_s", []).append(time.monotonic() - t1)
         t1 = time.monotonic()
         test = set(split["test"])
         labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], test, f"labels-cv{args.folds}-fold{f + 1}.csv"))}

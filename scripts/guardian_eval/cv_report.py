@@ -171,14 +171,20 @@ def targets(a: dict) -> list[list[str]]:
     return rows
 
 
+def fold_card(fold_run: dict) -> dict:
+    """The model card of a fold (its engine output folders sit in the fold's folder)."""
+    return json.loads((Path(fold_run["runs"][0]).parent / "model_card.json").read_text())
+
+
 def markdown(a: dict, fold_runs: list[dict], schedule: str, timings: dict, config) -> str:
     k = len(fold_runs)
     md = [
         "## Cross-validated (every shared subject tested once)",
         "",
         f"{k}-fold leave-subjects-out over MobiFall, SisFall and UMAFall ({sum(len(fr['split']['test']) for fr in fold_runs)} subjects). "
-        "Per fold the training pipeline trains both models on the fold's training subjects, chooses the trigger and thresholds "
-        "on its validation subjects, and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
+        "Per fold the training pipeline trains both models on the fold's training subjects and chooses the trigger on its "
+        "validation subjects; each model's threshold is then chosen there at event level (`guardian eval` at every candidate, "
+        "the fewest falls missed + false alarms), and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
         f"acc_only only). Training schedule: {schedule}. Detector configuration: {'`' + str(config) + '`' if config else 'defaults'}. "
         f"Training {sum(timings.get('train_s', [])) / 60:.0f} min for the folds, this evaluation "
         f"{timings.get('total_s', 0):.0f} s (`make eval-cv`; folds already trained are not retrained). "
@@ -210,6 +216,8 @@ def markdown(a: dict, fold_runs: list[dict], schedule: str, timings: dict, confi
                 cells.append(f"{g['adl_trials'] - g['adl_trials_with_alarm']}/{g['adl_trials']} clean, {g['false_alarms']} alarms")
         rows.append(cells)
     md += [md_table(["dataset", "activity", "what", *a.keys()], rows), ""]
+    md += ["Thresholds per fold (full / acc_only): " + "; ".join(
+        f"{fr['fold']}: " + " / ".join(f"{m['threshold']:.3f}" for m in fold_card(fr)["models"].values()) for fr in fold_runs), ""]
     md += ["Folds (test subjects): " + "; ".join(f"{fr['fold']}: {', '.join(fr['split']['test'])}" for fr in fold_runs), ""]
     return "\n".join(md)
 

@@ -1,0 +1,129 @@
+"""Event-level threshold choice: the engine on the validation subjects, fewest errors (issue 14).
+
+The training pipeline picks each model's threshold from window scores: the largest that keeps 99% of the
+validation fall trials above it. That rule sees no false alarm and is set by the one or two validation falls
+the model scores lowest; on the cross-validation folds it gave thresholds from 1/128 to 0.44 for the same
+architecture and data, and where it fell low the folds raised ten times the false alarms for a fall or two.
+Here the threshold is chosen where the product is judged: `guardian eval` runs the real engine, at each
+candidate threshold, on the validation subjects' recordings, and the threshold with the fewest errors (falls
+missed + false alarms, the count the training settings are chosen by) wins, ties going to the larger one.
+Test subjects are never looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from guardian_train.data import ACC_ONLY_DATASETS
+from guardian_train.datasets import REPO_ROOT
+
+from .export import DATASETS, export
+from .run_all import _binary, engine_env
+
+CANDIDATES = [1 / 256] + [k / 32 for k in range(1, 32)]  # the lowest int8 score step, then steps of 1/32
+RULE = ("event level: the candidate threshold (1/256 or a multiple of 1/32) with the fewest falls missed plus false "
+        "alarms when the engine runs on the validation subjects' recordings, ties to the larger threshold")
+SENSORS = {"full": "full", "acc_only": "acc-only"}
+
+
+def counts(metrics_file: Path, mode: str) -> dict:
+    """Falls caught, fall trials, ADL false alarms and hours of one `guardian eval` run."""
+    g = json.loads(metrics_file.read_text())["models"][mode]["groups"]["overall"]
+    return {"caught": g["falls_caught"], "falls": g["fall_trials"], "false_alarms": g["adl"]["false_alarms"],
+            "adl_hours": g["adl"]["hours"]}
+
+
+def run_at(binary: Path, card: dict, model_dir: Path, mode: str, threshold: float, labels: dict[str, Path],
+           work: Path) -> dict:
+    """`guardian eval` of `mode` with `threshold` on `labels` ({dataset: labels file}); `work` holds a
+    copy of the models (the engine reads model files from the card's own folder only)."""
+    d = work / mode
+    if not d.exists():
+        copy_models(model_dir, d)
+    c = json.loads(json.dumps(card))
+    c["models"][mode]["threshold"] = threshold
+    (d / "model_card.json").write_text(json.dumps(c))
+    files = [p for ds, p in labels.items() if mode == "acc_only" or ds not in ACC_ONLY_DATASETS]
+    cmd = [str(binary), "eval", "--model", str(d), "--sensors", SENSORS[mode], "--out", str(d / "eval")]
+    for p in files:
+        cmd += ["--labels", str(p)]
+    r = subprocess.run(cmd, env=engine_env(), capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"error: {' '.join(cmd)} failed:\n{r.stderr}")
+    return {"threshold": threshold, **counts(d / "eval" / "metrics.json", mode)}
+
+
+def errors(row: dict) -> int:
+    """Falls missed plus false alarms."""
+    return row["falls"] - row["caught"] + row["false_alarms"]
+
+
+def pick(rows: list[dict]) -> dict:
+    """The row with the fewest errors, ties to the larger threshold."""
+    return min(rows, key=lambda r: (errors(r), -r["threshold"]))
+
+
+def is_calibrated(model_dir: Path) -> bool:
+    """Whether `model_dir`'s card already holds event-level thresholds (a retrained card does not)."""
+    card = json.loads((model_dir / "model_card.json").read_text())
+    return all("threshold_calibration" in m for m in card["models"].values())
+
+
+def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
+    """Chooses both models' thresholds on `labels` (the validation subjects' recordings) and writes
+    them into `model_dir`'s card, keeping the window-level choice in `threshold_calibration`."""
+    card_file = model_dir / "model_card.json"
+    card = json.loads(card_file.read_text())
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="guardian-calibrate-") as tmp:
+        for mode in card["models"]:
+            rows = [run_at(binary, card, model_dir, mode, t, labels, Path(tmp)) for t in CANDIDATES]
+            out[mode] = {"threshold": pick(rows)["threshold"], "chosen": pick(rows), "scanned": rows, "rule": RULE}
+    for mode, r in out.items():
+        m = card["models"][mode]
+        prior = m.get("threshold_calibration", {}).get("window_level_threshold", m["threshold"])
+        prior_rule = m.get("threshold_calibration", {}).get("window_level_rule", m.get("threshold_rule", ""))
+        m["threshold"] = r["threshold"]
+        m["threshold_rule"] = r["rule"]
+        m["threshold_calibration"] = {
+            "window_level_threshold": prior,
+            "window_level_rule": prior_rule,
+            "validation_falls": r["chosen"]["falls"],
+            "validation_falls_caught": r["chosen"]["caught"],
+            "validation_false_alarms": r["chosen"]["false_alarms"],
+            "validation_adl_hours": round(r["chosen"]["adl_hours"], 4),
+            "validation_datasets": sorted(d for d in labels if mode == "acc_only" or d not in ACC_ONLY_DATASETS),
+        }
+    tmp_card = card_file.with_suffix(".tmp")
+    tmp_card.write_text(json.dumps(card, indent=2) + "\n")
+    tmp_card.replace(card_file)
+    (model_dir / "calibration.json").write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def copy_models(src: Path, dst: Path) -> None:
+    """The card and model files of `src` into `dst` (for a calibration that must leave `src` as it is)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    card = json.loads((src / "model_card.json").read_text())
+    shutil.copyfile(src / "model_card.json", dst / "model_card.json")
+    for m in card["models"].values():
+        shutil.copyfile(src / m["file"], dst / m["file"])
+
+
+def run_calibrate(args) -> int:
+    """`calibrate`: the card's own validation subjects of every dataset, exported, then `calibrate`."""
+    model_dir = args.model or REPO_ROOT / "models"
+    labels = {}
+    for d in DATASETS:
+        out = REPO_ROOT / ".cache" / "eval" / f"{d}-val"
+        export(d, "val", out, model_dir / "model_card.json", quiet=True)
+        labels[d] = out / "labels.csv"
+    for mode, r in calibrate(model_dir, labels, _binary(args.bin)).items():
+        c = r["chosen"]
+        print(f"{mode}: threshold {r['threshold']:.4f} (validation: {c['caught']}/{c['falls']} falls caught, "
+              f"{c['false_alarms']} false alarms in {c['adl_hours']:.2f} h)")
+    return 0

@@ -1,0 +1,56 @@
+"""Event-level threshold choice: the rule, and a calibration of the shipped models with the real engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from guardian_eval import export as ex
+from guardian_eval.calibrate import CANDIDATES, calibrate, errors, is_calibrated, pick
+from test_eval import BIN, LIB, REPO, _card, fake_root  # noqa: F401 (fixture)
+
+
+def _row(threshold: float, missed: int, false_alarms: int) -> dict:
+    return {"threshold": threshold, "falls": 10, "caught": 10 - missed, "false_alarms": false_alarms, "adl_hours": 1.0}
+
+
+def test_the_fewest_errors_win_and_ties_go_to_the_larger_threshold() -> None:
+    rows = [_row(0.1, 0, 9), _row(0.3, 1, 2), _row(0.5, 2, 1), _row(0.7, 5, 0)]
+    assert pick(rows)["threshold"] == 0.5  # 3 errors at 0.3 and at 0.5: the larger wins
+    assert errors(rows[0]) == 9
+    assert pick(rows[:2])["threshold"] == 0.3
+
+
+def test_candidates_start_at_the_lowest_int8_step_and_stay_below_one() -> None:
+    assert CANDIDATES[0] == 1 / 256 and CANDIDATES == sorted(CANDIDATES) and CANDIDATES[-1] < 1
+
+
+@pytest.mark.skipif(not (BIN.exists() and LIB.exists()), reason="needs target/release/guardian and libLiteRt.so")
+def test_calibration_writes_each_models_choice_into_the_card(fake_root: Path, tmp_path: Path,  # noqa: F811
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUARDIAN_LITERT_LIB", str(LIB))
+    models = tmp_path / "models"
+    card = json.loads((REPO / "models" / "model_card.json").read_text())
+    models.mkdir()
+    shutil.copyfile(REPO / "models" / "model_card.json", models / "model_card.json")
+    for m in card["models"].values():
+        shutil.copyfile(REPO / "models" / m["file"], models / m["file"])
+    labels = {}
+    for d in ("mobifall", "sisfall"):
+        ex.export(d, "all", tmp_path / d, _card(tmp_path), root=fake_root, quiet=True)
+        labels[d] = tmp_path / d / "labels.csv"
+    assert not is_calibrated(models)
+    out = calibrate(models, labels, BIN)
+    new = json.loads((models / "model_card.json").read_text())
+    assert is_calibrated(models)
+    for mode, r in out.items():
+        m = new["models"][mode]
+        assert m["threshold"] == r["threshold"] and r["threshold"] in CANDIDATES
+        assert len(r["scanned"]) == len(CANDIDATES)
+        assert errors(r["chosen"]) == min(errors(x) for x in r["scanned"])
+        assert m["threshold_calibration"]["window_level_threshold"] == card["models"][mode]["threshold"]
+        assert m["threshold_calibration"]["validation_falls"] == 2  # the fake fall trials
+        assert m["sha256"] == card["models"][mode]["sha256"]
+    assert (models / "calibration.json").exists()
