@@ -76,9 +76,10 @@ eval: venv datasets $(LITERT) build
 eval-cv: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m guardian_eval cv --full-schedule --docs && ../$(PY) -m guardian_eval all --docs
 
-## Train the shipped models (full run, about 30 min on 2 cores) and install them in models/.
-train: venv datasets
-	cd scripts && ../$(PY) -m guardian_train train --install
+## Train the shipped models (full run, about 30 min on 2 cores), install them in models/, then
+## choose their thresholds at event level on the card's validation subjects (a few minutes).
+train: venv datasets $(LITERT) build
+	cd scripts && ../$(PY) -m guardian_train train --install && ../$(PY) -m guardian_eval calibrate
 
 train-quick: venv datasets
 	cd scripts && ../$(PY) -m guardian_train train --quick
