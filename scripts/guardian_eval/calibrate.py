@@ -102,7 +102,32 @@ def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
     tmp_card.write_text(json.dumps(card, indent=2) + "\n")
     tmp_card.replace(card_file)
     (model_dir / "calibration.json").write_text(json.dumps(out, indent=1) + "\n")
+    md = model_dir / "MODEL_CARD.md"
+    if md.exists():
+        md.write_text(with_calibration_note(md.read_text(), card), encoding="utf-8")
     return out
+
+
+NOTE_HEADING = "## Thresholds chosen at event level"
+
+
+def with_calibration_note(text: str, card: dict) -> str:
+    """MODEL_CARD.md `text` with its calibration section (after the summary, before the training report)
+    saying which thresholds the card holds now; the window-level tables keep the training's thresholds."""
+    lines = [NOTE_HEADING, "", f"`model_card.json` holds thresholds chosen by `python -m guardian_eval calibrate` ({RULE}). "
+             "The window-level tables here were measured at the training pipeline's thresholds, which they replaced:", ""]
+    for mode, m in card["models"].items():
+        c = m["threshold_calibration"]
+        lines.append(f"- {mode}: {c['window_level_threshold']:.4f} -> **{m['threshold']:.4f}**; on the validation subjects "
+                     f"({', '.join(c['validation_datasets'])}) {c['validation_falls_caught']}/{c['validation_falls']} falls caught, "
+                     f"{c['validation_false_alarms']} false alarms in {c['validation_adl_hours']:.2f} h of ADL")
+    note = "\n".join(lines) + "\n\n"
+    start = text.find(NOTE_HEADING)
+    if start >= 0:
+        end = text.find("\n## ", start + len(NOTE_HEADING))
+        return text[:start] + note + (text[end + 1:] if end >= 0 else "")
+    at = text.find("\n## Training report")
+    return text + "\n" + note if at < 0 else text[:at + 1] + note + text[at + 1:]
 
 
 def copy_models(src: Path, dst: Path) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 from guardian_eval import export as ex
-from guardian_eval.calibrate import CANDIDATES, calibrate, errors, is_calibrated, pick
+from guardian_eval.calibrate import (
+    CANDIDATES,
+    NOTE_HEADING,
+    calibrate,
+    errors,
+    is_calibrated,
+    pick,
+)
 from test_eval import BIN, LIB, REPO, _card, fake_root  # noqa: F401 (fixture)
 
 
@@ -33,8 +40,13 @@ def test_calibration_writes_each_models_choice_into_the_card(fake_root: Path, tm
     monkeypatch.setenv("GUARDIAN_LITERT_LIB", str(LIB))
     models = tmp_path / "models"
     card = json.loads((REPO / "models" / "model_card.json").read_text())
+    for m in card["models"].values():  # back to the training pipeline's own card
+        c = m.pop("threshold_calibration", None)
+        if c:
+            m["threshold"], m["threshold_rule"] = c["window_level_threshold"], c["window_level_rule"]
     models.mkdir()
-    shutil.copyfile(REPO / "models" / "model_card.json", models / "model_card.json")
+    (models / "model_card.json").write_text(json.dumps(card))
+    (models / "MODEL_CARD.md").write_text("# Guardian model card\n\nsummary\n\n## Training report (copied)\n\nreport\n")
     for m in card["models"].values():
         shutil.copyfile(REPO / "models" / m["file"], models / m["file"])
     labels = {}
@@ -54,3 +66,9 @@ def test_calibration_writes_each_models_choice_into_the_card(fake_root: Path, tm
         assert m["threshold_calibration"]["validation_falls"] == 2  # the fake fall trials
         assert m["sha256"] == card["models"][mode]["sha256"]
     assert (models / "calibration.json").exists()
+    calibrate(models, labels, BIN)  # again: one note, the window-level threshold still the training's
+    again = json.loads((models / "model_card.json").read_text())
+    for mode, m in again["models"].items():
+        assert m["threshold_calibration"]["window_level_threshold"] == card["models"][mode]["threshold"]
+    md = (models / "MODEL_CARD.md").read_text()
+    assert md.count(NOTE_HEADING) == 1 and md.index("summary") < md.index(NOTE_HEADING) < md.index("## Training report")
