@@ -69,10 +69,11 @@ eval: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m guardian_eval all --docs
 
 ## Cross-validated event-level evaluation: 5 folds over every shared subject of MobiFall, SisFall
-## and UMAFall; trains both models per fold with the release schedule (6-10 min per fold on 2 idle
-## cores, about 45 min in all; a fold whose split, schedule and settings are unchanged is not
-## retrained), writes out/cv/ and docs/cv/, then refreshes docs/EVALUATION.md, which starts with
-## these figures. The reduced schedule (`cv` without --full-schedule) is for comparing settings.
+## and UMAFall; trains both models per fold with the release schedule (6-18 min per fold on 2
+## cores depending on the machine, 45-87 min in all; a fold whose split, schedule and settings are
+## unchanged is not retrained), chooses each fold's thresholds at event level on its validation
+## subjects (about 30 s per fold), writes out/cv/ and docs/cv/, then refreshes docs/EVALUATION.md,
+## which starts with these figures. The reduced schedule (`cv` without --full-schedule) is for comparing settings.
 eval-cv: venv datasets $(LITERT) build
 	cd scripts && ../$(PY) -m guardian_eval cv --full-schedule --docs && ../$(PY) -m guardian_eval all --docs
 
