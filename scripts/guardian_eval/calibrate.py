@@ -82,7 +82,8 @@ def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="guardian-calibrate-") as tmp:
         for mode in card["models"]:
             rows = [run_at(binary, card, model_dir, mode, t, labels, Path(tmp)) for t in CANDIDATES]
-            out[mode] = {"threshold": pick(rows)["threshold"], "chosen": pick(rows), "scanned": rows, "rule": RULE}
+            chosen = pick(rows)
+            out[mode] = {"threshold": chosen["threshold"], "chosen": chosen, "scanned": rows, "rule": RULE}
     for mode, r in out.items():
         m = card["models"][mode]
         prior = m.get("threshold_calibration", {}).get("window_level_threshold", m["threshold"])
