@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import json_schema
 from . import preprocessing as pp
-from .config import FILES, SEED
+from .config import FILES
 from .datasets import REPO_ROOT
 
 CARD_SCHEMA_VERSION = 1  # the card layout; the core refuses any other (card.rs CARD_SCHEMA_VERSION)
@@ -89,7 +89,7 @@ def make_card(report, results, split, trigger, cfg) -> dict:
         "training_data": td,
         "split": split,
         "quick_mode": cfg.quick,
-        "seed": SEED,
+        "seed": cfg.seed,
         "git_commit": report["git_commit"],
         "full_run_seconds": report["timings_seconds"]["total"],
     }

@@ -45,6 +45,9 @@ class Config:
     threshold_min_recall: float = 0.99
     model_width: float = 1.0  # scales every layer of the main models (model.build_model); the card limit is 32 KB
     window_frames: int = 100  # frames per model window; the band stays [40, 80), so frames past 100 are post-impact context
+    # training randomness (window sampling, weight initialisation, augmentation, the validation-loss subset); the
+    # split and the CV folds keep SEED, so another value measures how much of a result is the seed's
+    seed: int = SEED
     reduced: bool = False
 
     @staticmethod

@@ -57,10 +57,10 @@ def mode_windows(tfs, split_idx, mode, cfg: Config, trigger_g: float) -> ModeWin
     """Training windows plus the trigger-gated ADL windows of the training subjects (hard negatives,
     weighted), and the validation, gated validation and test windows."""
     C = len(pp.channels(mode))
-    rng = np.random.default_rng((SEED, C))
+    rng = np.random.default_rng((cfg.seed, C))
     tr = train_windows(tfs, split_idx["train"], mode, cfg, rng)
     hard = gated_adl_windows(tfs, split_idx["train"], mode, trigger_g, cfg.gated_hop, cfg.gated_per_trial_cap,
-                             np.random.default_rng((SEED, C, 2)), window=cfg.window_frames)
+                             np.random.default_rng((cfg.seed, C, 2)), window=cfg.window_frames)
     n_hard = len(hard)
     tr = concat_windows(tr, hard)
     cw = M.balanced_class_weight(tr.label)
@@ -85,23 +85,23 @@ def describe(mode, w: ModeWindows, cfg: Config) -> str:
 def validation_loss_set(va: WindowSet, mode, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """Early-stopping loss data: all validation fall windows and a seeded subset of validation ADL
     windows (for time), rotated by fixed random rotations; the threshold uses every validation window."""
-    keep = (va.label == 1) | (np.random.default_rng(SEED + 4).random(len(va)) < cfg.val_adl_keep_for_loss)
+    keep = (va.label == 1) | (np.random.default_rng(cfg.seed + 4).random(len(va)) < cfg.val_adl_keep_for_loss)
     va_loss = va.subset(np.flatnonzero(keep))
-    return features_of(va_loss, mode, rotate_seed=SEED + 1), va_loss.label.astype(np.float32)
+    return features_of(va_loss, mode, rotate_seed=cfg.seed + 1), va_loss.label.astype(np.float32)
 
 
 def fit_float_and_qat(w: ModeWindows, mode, cfg: Config, val_loss) -> Fitted:
     """Float pre-training, then quantization-aware training from its best weights."""
     C = len(pp.channels(mode))
-    M.set_seeds(SEED)
+    M.set_seeds(cfg.seed)
     t0 = time.time()
     fm = M.build_model(C, width=cfg.model_width, window=cfg.window_frames)
-    seq = M.AugSequence(w.train, mode, cfg.batch, SEED, class_weight=w.class_weight)
+    seq = M.AugSequence(w.train, mode, cfg.batch, cfg.seed, class_weight=w.class_weight)
     h_pre, best_pre = M.fit(fm, seq, val_loss, cfg.pre_epochs, 1e-3, cfg.pre_patience, f"pre-train {mode}")
     t_pre = time.time() - t0
     t0 = time.time()
     qm = M.quantize_model(fm)
-    seq_q = M.AugSequence(w.train, mode, cfg.batch, SEED + 100, class_weight=w.class_weight)
+    seq_q = M.AugSequence(w.train, mode, cfg.batch, cfg.seed + 100, class_weight=w.class_weight)
     h_qat, best_qat = M.fit(qm, seq_q, val_loss, cfg.qat_epochs, 1e-4, cfg.qat_patience, f"QAT {mode}", reduce_lr=False)
     t_qat = time.time() - t0
     return Fitted(fm, qm, {"pretrain": h_pre, "qat": h_qat}, {"pretrain": best_pre, "qat": best_qat},
@@ -111,8 +111,8 @@ def fit_float_and_qat(w: ModeWindows, mode, cfg: Config, val_loss) -> Fitted:
 def convert_models(fit: Fitted, train: WindowSet, mode, cfg: Config) -> dict[str, bytes]:
     """float32 and PTQ int8 (representative data: rotated training windows) of the float model, QAT int8."""
     C = len(pp.channels(mode))
-    rep_idx = np.random.default_rng(SEED + 2).choice(len(train), size=min(cfg.rep_samples, len(train)), replace=False)
-    rep_x = features_of(train.subset(np.sort(rep_idx)), mode, rotate_seed=SEED + 3)  # training data only
+    rep_idx = np.random.default_rng(cfg.seed + 2).choice(len(train), size=min(cfg.rep_samples, len(train)), replace=False)
+    rep_x = features_of(train.subset(np.sort(rep_idx)), mode, rotate_seed=cfg.seed + 3)  # training data only
     return {
         "float32": M.convert(fit.float_model, C, "float32", width=cfg.model_width, window=cfg.window_frames),
         "ptq_int8": M.convert(fit.float_model, C, "ptq", rep_x=rep_x, width=cfg.model_width, window=cfg.window_frames),

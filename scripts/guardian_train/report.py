@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import preprocessing as pp
-from .config import KINDS, SEED
+from .config import KINDS
 from .datasets import REPO_ROOT
 from .plots import write_plots
 
@@ -59,7 +59,7 @@ def make_report(tfs, split, trigger, results, cv, study, unreadable, counters, c
     return {
         "quick_mode": cfg.quick,
         "config": {k: v for k, v in cfg.__dict__.items()},
-        "seed": SEED,
+        "seed": cfg.seed,
         "git_commit": git_rev(),
         "host": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()},
         "preprocessing_version": pp.PREPROCESSING_VERSION,
