@@ -1,14 +1,17 @@
-"""What could still tell the remaining alarms from falls (issue 14): three candidate signals, measured on the
-cross-validation folds' test subjects with each fold's own models and the alarms `make eval-cv` recorded.
+"""What could still tell the remaining alarms from falls (issue 14): candidate signals, measured on the
+cross-validation folds' test subjects with each fold's own models and the alarms `make eval-cv` recorded. An
+analysis of the headline's errors, not a held-out test of a rule.
 
 - Rotation averaging: the models were trained on uniformly rotated windows, yet their int8 scores still move with
   the phone's orientation. Scoring a window under the 24 rotations of the cube (signed axis permutations, exact in
   f32) and averaging is an ensemble that needs no training.
 - Posture against the carrying axis: where the phone ends after the impact, measured from the axis it is carried in
   (the engine's long-run mean acceleration), for the phone calls that still alarm and for the phone-in-pocket falls.
+- Lying flat before the jolt: rolling over in bed starts lying; so do some falls.
 - Vertical speed: the full model has a gyroscope, so the orientation can be tracked through the fall and the
   acceleration turned into the vertical speed before the impact (a body that falls drops; one that rolls over in
   bed or sits down in a car barely does).
+- Two training seeds averaged, given a second seed's folds (`cv --set seed=N`).
 
 Nothing here is shipped: docs/EVALUATION.md gives the figures and why. Run `python -m guardian_eval alarm-study`
 after `make eval-cv` (about 10 min on 2 cores).
