@@ -92,9 +92,11 @@ def frames_of(path: str, mode: str) -> pp.Frames:
     return pp.process(raw.acc_t, raw.acc_v, raw.gyro_t, raw.gyro_v, mode)[0]
 
 
-def results(cv_dir: Path):
-    """(fold folder, card, one `guardian eval` result row) for every recording of every fold."""
+def results(cv_dir: Path, folds: set[str] | None = None):
+    """(fold folder, card, one `guardian eval` result row) for every recording of every fold (of `folds`)."""
     for fold in sorted(cv_dir.glob("fold*")):
+        if folds is not None and fold.name not in folds:
+            continue
         card = json.loads((fold / "model_card.json").read_text())
         for sub in ("engine", "engine-acc"):
             f = fold / sub / "results.jsonl"
@@ -144,12 +146,12 @@ def gated_windows(fr: pp.Frames, trigger_g: float) -> tuple[np.ndarray, np.ndarr
     return acc[gated], gyro
 
 
-def best_scores(cv_dir: Path, score) -> dict[tuple, list]:
+def best_scores(cv_dir: Path, score, folds: set[str] | None = None) -> dict[tuple, list]:
     """{(fold, model): [(is_fall, best window score of each scoring), ...]} over every test recording; `score`
     maps (fold folder, card, model, acc windows, gyro windows) to one array of window scores per scoring; a
     recording where no window opens scores 0."""
     best: dict[tuple, list] = {}
-    for fold, card, r in results(cv_dir):
+    for fold, card, r in results(cv_dir, folds):
         mode = r["model"]
         acc, gyro = gated_windows(frames_of(r["path"], mode), card["trigger_g"])
         row = [r["is_fall"]]
@@ -215,7 +217,8 @@ def rotation_average(cv_dir: Path) -> list[str]:
 
 def seed_average(cv_dir: Path, other: Path) -> list[str]:
     """Each window scored by the fold's model, by the same fold's model of another training seed (`other`, a
-    `cv --set seed=...` folder over the same folds) and by the mean of the two."""
+    `cv --set seed=...` folder over the same folds) and by the mean of the two; over the folds `other` has
+    evaluated."""
     from guardian_train import model as M
 
     models = FoldModels()
@@ -227,7 +230,9 @@ def seed_average(cv_dir: Path, other: Path) -> list[str]:
         b = models.get(twin, json.loads((twin / "model_card.json").read_text()), mode)(x)
         return a, b, (a + b) / 2
 
-    return threshold_table(best_scores(cv_dir, score), ["this seed", "the other seed", "mean of the two"])
+    done = {f.parent.parent.name for f in other.glob("fold*/engine/metrics.json")}
+    return [f"Folds: {', '.join(sorted(done))}.", "",
+            *threshold_table(best_scores(cv_dir, score, done), ["this seed", "the other seed", "mean of the two"])]
 
 
 def carry_angles(cv_dir: Path) -> list[str]:
