@@ -114,26 +114,6 @@ def frame_at(fr: pp.Frames, t_ns: int) -> int:
     return int(np.searchsorted(fr.k, t_ns // pp.DT_NS))
 
 
-class Scorer:
-    """One .tflite model through the LiteRT interpreter: scores of feature windows (N, W, 1, C)."""
-
-    def __init__(self, model_file: Path):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.it = Interpreter(model_content=model_file.read_bytes(), num_threads=1)
-        self.it.allocate_tensors()
-        self.inp, self.out = self.it.get_input_details()[0], self.it.get_output_details()[0]
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        q = pp.quantize(x, *self.inp["quantization"])
-        s = np.empty(len(q))
-        for n in range(len(q)):
-            self.it.set_tensor(self.inp["index"], q[n : n + 1])
-            self.it.invoke()
-            s[n] = pp.dequantize(self.it.get_tensor(self.out["index"])[0, 0], *self.out["quantization"])
-        return s
-
-
 def gated_windows(fr: pp.Frames, trigger_g: float) -> tuple[np.ndarray, np.ndarray]:
     """The acc and gyro (zeros without one) grid values of the windows the trigger opens, at the engine's hop."""
     starts = pp.window_starts(fr.run)
@@ -187,15 +167,17 @@ def threshold_table(best: dict[tuple, list], names: list[str]) -> list[str]:
 
 
 class FoldModels:
-    """The folds' scorers, loaded once: {(fold folder, model): Scorer}."""
+    """The folds' models, each loaded once into a `tflite_scorer`: {(fold folder, model): scorer}."""
 
     def __init__(self):
-        self.cache: dict[tuple, Scorer] = {}
+        self.cache: dict[tuple, object] = {}
 
-    def get(self, fold: Path, card: dict, mode: str) -> Scorer:
+    def get(self, fold: Path, card: dict, mode: str):
         key = (fold, mode)
         if key not in self.cache:
-            self.cache[key] = Scorer(fold / card["models"][mode]["file"])
+            from guardian_train import model as M
+
+            self.cache[key] = M.tflite_scorer((fold / card["models"][mode]["file"]).read_bytes())
         return self.cache[key]
 
 

@@ -202,19 +202,29 @@ def tflite_io(model_bytes: bytes) -> dict:
     return {"input": spec(i), "output": spec(o), "ops": ops, "tensor_dtypes": dtypes}
 
 
-def tflite_predict(model_bytes: bytes, x: np.ndarray, desc="tflite") -> np.ndarray:
-    """Scores in [0,1] for features x (N,100,1,C) via the LiteRT interpreter, one window at a time."""
+def tflite_scorer(model_bytes: bytes):
+    """One LiteRT interpreter of a .tflite: a callable mapping features x (N,W,1,C) to scores in [0,1], one window
+    at a time (`desc`: a progress bar)."""
     it = Interpreter(model_content=model_bytes, num_threads=1)
     it.allocate_tensors()
     di, do = it.get_input_details()[0], it.get_output_details()[0]
     in_int8 = di["dtype"] == np.int8
     s_in, z_in = di["quantization"]
     s_out, z_out = do["quantization"]
-    xin = pp.quantize(x, s_in, z_in) if in_int8 else x.astype(np.float32)
-    out = np.empty(x.shape[0], np.float64)
-    for n in tqdm(range(x.shape[0]), desc=desc, mininterval=2, leave=False):
-        it.set_tensor(di["index"], xin[n : n + 1])
-        it.invoke()
-        r = it.get_tensor(do["index"])[0, 0]
-        out[n] = pp.dequantize(r, s_out, z_out) if do["dtype"] == np.int8 else float(r)
-    return out
+
+    def score(x: np.ndarray, desc: str | None = None) -> np.ndarray:
+        xin = pp.quantize(x, s_in, z_in) if in_int8 else x.astype(np.float32)
+        out = np.empty(x.shape[0], np.float64)
+        for n in tqdm(range(x.shape[0]), desc=desc, mininterval=2, leave=False, disable=desc is None):
+            it.set_tensor(di["index"], xin[n : n + 1])
+            it.invoke()
+            r = it.get_tensor(do["index"])[0, 0]
+            out[n] = pp.dequantize(r, s_out, z_out) if do["dtype"] == np.int8 else float(r)
+        return out
+
+    return score
+
+
+def tflite_predict(model_bytes: bytes, x: np.ndarray, desc="tflite") -> np.ndarray:
+    """Scores in [0,1] for features x (N,100,1,C) via the LiteRT interpreter, one window at a time."""
+    return tflite_scorer(model_bytes)(x, desc)
