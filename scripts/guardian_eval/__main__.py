@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
     c.add_argument("--out", type=Path, default=None, help="default out/cv")
     c.add_argument("--full-schedule", action="store_true", help="train each fold with the release schedule, not the reduced one")
     c.add_argument("--retrain", action="store_true", help="train even where a fold's models are up to date")
+    c.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="folds trained at once, one TensorFlow thread each (default: the machine's cores); results do not depend on it")
     c.add_argument("--only", type=int, nargs="+", default=None, help="run these folds only (1-based), e.g. to compare schedules")
     c.add_argument("--config", type=Path, default=None, help="detector configuration JSON for `guardian eval`")
     c.add_argument("--docs", action="store_true", help="also write docs/cv/ (the summary docs/EVALUATION.md starts with)")
@@ -89,6 +92,8 @@ def main(argv=None) -> int:
     if args.cmd == "cv":
         if args.folds < 2:
             ap.error("--folds must be >= 2")
+        if args.jobs < 1:
+            ap.error("--jobs must be >= 1")
         from guardian_train.config import Config
 
         args.set = dict(args.set)

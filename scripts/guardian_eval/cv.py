@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ from guardian_train import train
 from guardian_train.config import SEED, Config
 from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
+from guardian_train.model import use_threads
 from guardian_train.splits import cv_folds, subject_group
 
 from .calibrate import calibrate, is_calibrated
@@ -68,25 +72,57 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
     return path
 
 
-def train_fold(fold_dir: Path, split: dict, reduced: bool, loaded, retrain: bool, overrides: dict) -> float:
-    """Trains the fold's models unless `fold.json` shows the same split, schedule and training
-    settings (every `Config` field, so a changed default retrains too); returns the seconds its
-    training took (recorded in `fold.json` when it was trained)."""
+FOLD_THREADS = 1  # TensorFlow threads per fold: its models depend neither on the machine's cores nor on --jobs
+
+
+def fold_stamp(split: dict, reduced: bool, overrides: dict) -> dict:
+    """What a fold's trained models depend on: split, schedule, every `Config` field (so a changed
+    default retrains too), seed and thread count; `fold.json` holds it with the training time."""
     settings = vars(Config.for_run(False, reduced, fixed_split=True, overrides=overrides))
-    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED, "settings": settings}
+    want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED, "settings": settings,
+            "tf_threads": FOLD_THREADS}
     if overrides:
         want["overrides"] = overrides
+    return want
+
+
+def is_trained(fold_dir: Path, want: dict) -> bool:
+    """True when the fold's models were trained with exactly `want` (its `fold.json`)."""
     stamp = fold_dir / "fold.json"
-    if not retrain and stamp.exists() and (fold_dir / "model_card.json").exists():
-        done = json.loads(stamp.read_text())
-        if {k: v for k, v in done.items() if k != "train_s"} == want:
-            print(f"{fold_dir.name}: models up to date", file=sys.stderr)
-            return float(done.get("train_s", 0.0))
+    if not (stamp.exists() and (fold_dir / "model_card.json").exists()):
+        return False
+    return {k: v for k, v in json.loads(stamp.read_text()).items() if k != "train_s"} == want
+
+
+def train_fold_process(fold_dir: Path, want: dict) -> float:
+    """Trains one fold in the calling process, which must be fresh (TensorFlow pinned to FOLD_THREADS
+    before its first op); the pipeline's log goes to the fold's train.log. Writes `fold.json` with
+    the seconds the training took and returns them."""
+    use_threads(FOLD_THREADS)
+    fold_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    train.run(False, fold_dir, False, datasets=DATASETS, reduced=reduced, split=split, loaded=loaded, overrides=overrides)
+    loaded = load_trials(datasets_root(), REPO_ROOT / "out" / "cache", umafall=True)
+    with open(fold_dir / "train.log", "w", encoding="utf-8") as log, redirect_stdout(log), redirect_stderr(log):
+        train.run(False, fold_dir, False, datasets=DATASETS, reduced=want["reduced"], split=want["split"], loaded=loaded,
+                  overrides=want.get("overrides", {}))
     seconds = time.monotonic() - t0
-    stamp.write_text(json.dumps({**want, "train_s": seconds}, indent=1) + "\n")
+    (fold_dir / "fold.json").write_text(json.dumps({**want, "train_s": seconds}, indent=1) + "\n")
     return seconds
+
+
+def train_folds(todo: dict[Path, dict], jobs: int) -> float:
+    """Trains the folds in `todo` ({fold folder: stamp}), `jobs` at a time, each in a fresh process
+    of its own, so that a fold's models do not depend on which folds ran beside it or before it in
+    the same process. Returns the wall-clock seconds."""
+    t0 = time.monotonic()
+    if todo:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx, max_tasks_per_child=1) as pool:
+            running = {pool.submit(train_fold_process, d, w): d for d, w in todo.items()}
+            for done in as_completed(running):
+                d = running[done]
+                print(f"{d.name}: trained in {done.result():.0f} s (log {d / 'train.log'})", file=sys.stderr)
+    return time.monotonic() - t0
 
 
 def run_cv(args) -> int:
@@ -101,14 +137,18 @@ def run_cv(args) -> int:
         exports[d] = REPO_ROOT / ".cache" / "eval" / f"{d}-all"
         export(d, "all", exports[d], quiet=True)
     binary = _binary(args.bin)
-    fold_runs, timings = [], {"train_s": [], "eval_s": []}
     only = set(args.only or range(1, args.folds + 1))
-    for f in range(args.folds):
+    splits = {f: fold_split(tfs, folds, f) for f in range(args.folds) if f + 1 in only}
+    wants = {f: fold_stamp(split, not args.full_schedule, args.set) for f, split in splits.items()}
+    todo = {out / f"fold{f + 1}": w for f, w in wants.items() if args.retrain or not is_trained(out / f"fold{f + 1}", w)}
+    for f in wants:
+        if out / f"fold{f + 1}" not in todo:
+            print(f"fold{f + 1}: models up to date", file=sys.stderr)
+    timings = {"jobs": args.jobs, "train_wall_s": train_folds(todo, args.jobs), "eval_s": []}
+    timings["train_s"] = [json.loads((out / f"fold{f + 1}" / "fold.json").read_text())["train_s"] for f in wants]
+    fold_runs = []
+    for f, split in splits.items():
         fold_dir = out / f"fold{f + 1}"
-        split = fold_split(tfs, folds, f)
-        if f + 1 not in only:
-            continue
-        timings["train_s"].append(train_fold(fold_dir, split, not args.full_schedule, loaded, args.retrain, args.set))
         t1 = time.monotonic()
         if not is_calibrated(fold_dir):
             val = set(split["val"])

@@ -186,8 +186,9 @@ def markdown(a: dict, fold_runs: list[dict], schedule: str, timings: dict, confi
         "validation subjects; each model's threshold is then chosen there at event level (`guardian eval` at every candidate, "
         "the fewest falls missed + false alarms), and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
         f"acc_only only). Training schedule: {schedule}. Detector configuration: {'`' + str(config) + '`' if config else 'defaults'}. "
-        f"Training {sum(timings.get('train_s', [])) / 60:.0f} min for the folds, this evaluation "
-        f"{timings.get('total_s', 0):.0f} s (`make eval-cv`; folds already trained are not retrained). "
+        f"Training {sum(timings.get('train_s', [])) / 60:.0f} min summed over the folds (one TensorFlow thread each, "
+        f"{timings.get('jobs', 1)} at a time), this run {timings.get('total_s', 0) / 60:.0f} min "
+        "(`make eval-cv`; folds already trained are not retrained). "
         "Intervals: exact two-sided 95% "
         "(Clopper-Pearson for proportions, Garwood for false alarms per hour).",
         "",

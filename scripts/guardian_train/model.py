@@ -35,6 +35,14 @@ def set_seeds(seed: int) -> None:
         pass
 
 
+def use_threads(n: int) -> None:
+    """Pins TensorFlow to `n` threads (intra- and inter-op). Call before TensorFlow runs its first
+    op. Trained weights depend on the thread count, so a pinned count keeps them independent of how
+    many cores the machine has and of how many trainings share it."""
+    tf.config.threading.set_intra_op_parallelism_threads(n)
+    tf.config.threading.set_inter_op_parallelism_threads(n)
+
+
 def random_rotations(rng: np.random.Generator, n: int) -> np.ndarray:
     """Uniform random rotations (n, 3, 3) from unit quaternions."""
     q = rng.normal(size=(n, 4))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from guardian_eval import export as ex
-from guardian_eval.cv import fold_split, folds_of
+from guardian_eval.cv import FOLD_THREADS, fold_split, fold_stamp, folds_of, is_trained
 from guardian_eval.cv_report import proportion_ci, rate_ci, summarise
 from guardian_train import preprocessing as pp
 from guardian_train.data import WindowSet
@@ -115,3 +116,19 @@ def test_summary_counts_events_per_trial_kind() -> None:
     assert (s["caught"], s["fall_trials"], s["false_alarms"], s["alarms_in_fall_trials"]) == (2, 3, 2, 1)
     assert s["adl_hours"] == 1.5 and s["fa_per_h"] == pytest.approx(2 / 1.5)
     assert s["latency_median_s"] == 2.5 and s["adl_trials_with_alarm"] == 1
+
+
+def test_a_fold_is_retrained_when_anything_its_models_depend_on_changed(tmp_path: Path) -> None:
+    split = {"train": ["sisfall:SA01"], "val": ["sisfall:SA02"], "test": ["sisfall:SA03"]}
+    want = fold_stamp(split, True, {})
+    assert want["tf_threads"] == FOLD_THREADS and "overrides" not in want
+    assert not is_trained(tmp_path, want)  # nothing trained yet
+    (tmp_path / "model_card.json").write_text("{}")
+    (tmp_path / "fold.json").write_text(json.dumps({**want, "train_s": 12.5}))
+    assert is_trained(tmp_path, want)  # the training time is not part of what the models depend on
+    assert not is_trained(tmp_path, fold_stamp(split, False, {}))  # another schedule
+    assert not is_trained(tmp_path, fold_stamp(split, True, {"seed": 4321}))  # another setting
+    assert not is_trained(tmp_path, fold_stamp({**split, "test": ["sisfall:SA04"]}, True, {}))  # another split
+    older = {k: v for k, v in want.items() if k != "tf_threads"}  # trained before the thread count was pinned
+    (tmp_path / "fold.json").write_text(json.dumps({**older, "train_s": 12.5}))
+    assert not is_trained(tmp_path, want)
