@@ -139,16 +139,16 @@ def run_cv(args) -> int:
     binary = _binary(args.bin)
     only = set(args.only or range(1, args.folds + 1))
     splits = {f: fold_split(tfs, folds, f) for f in range(args.folds) if f + 1 in only}
-    wants = {f: fold_stamp(split, not args.full_schedule, args.set) for f, split in splits.items()}
-    todo = {out / f"fold{f + 1}": w for f, w in wants.items() if args.retrain or not is_trained(out / f"fold{f + 1}", w)}
-    for f in wants:
-        if out / f"fold{f + 1}" not in todo:
-            print(f"fold{f + 1}: models up to date", file=sys.stderr)
+    dirs = {f: out / f"fold{f + 1}" for f in splits}
+    wants = {dirs[f]: fold_stamp(split, not args.full_schedule, args.set) for f, split in splits.items()}
+    todo = {d: w for d, w in wants.items() if args.retrain or not is_trained(d, w)}
+    for d in sorted(wants.keys() - todo.keys()):
+        print(f"{d.name}: models up to date", file=sys.stderr)
     timings = {"jobs": args.jobs, "train_wall_s": train_folds(todo, args.jobs), "eval_s": []}
-    timings["train_s"] = [json.loads((out / f"fold{f + 1}" / "fold.json").read_text())["train_s"] for f in wants]
+    timings["train_s"] = [json.loads((d / "fold.json").read_text())["train_s"] for d in wants]
     fold_runs = []
     for f, split in splits.items():
-        fold_dir = out / f"fold{f + 1}"
+        fold_dir = dirs[f]
         t1 = time.monotonic()
         if not is_calibrated(fold_dir):
             val = set(split["val"])
