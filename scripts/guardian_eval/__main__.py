@@ -8,6 +8,16 @@ import os
 import sys
 from pathlib import Path
 
+from guardian_train.card import SCORING, SCORINGS
+
+
+def _scoring(text: str) -> tuple[str, str]:
+    """`MODE=SCORING`, e.g. acc_only=window."""
+    mode, _, scoring = text.partition("=")
+    if mode not in SCORING or scoring not in SCORINGS:
+        raise argparse.ArgumentTypeError(f"expected MODE=SCORING with MODE in {sorted(SCORING)} and SCORING in {list(SCORINGS)}, got {text!r}")
+    return mode, scoring
+
 
 def _setting(text: str) -> tuple[str, object]:
     """`KEY=VALUE` with a JSON value."""
@@ -58,6 +68,9 @@ def main(argv=None) -> int:
     c.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
     c.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                    help="training setting for every fold (a guardian_train Config field; repeatable), e.g. gated_adl_weight_full=8")
+    c.add_argument("--scoring", type=_scoring, action="append", default=[], metavar="MODE=SCORING",
+                   help="score MODE's windows another way than the card's default (repeatable), e.g. acc_only=window; "
+                        "re-chooses that model's thresholds, retrains nothing")
     ch = sub.add_parser("choose", help="pick a training setting per model on the CV folds' validation subjects (nested)")
     ch.add_argument("--variant", type=Path, action="append", required=True,
                     help="a `cv --out` folder over the same folds (repeatable; the first is the default, ties go to it)")

@@ -2,9 +2,6 @@
 cross-validation folds' test subjects with each fold's own models and the alarms `make eval-cv` recorded. An
 analysis of the headline's errors, not a held-out test of a rule.
 
-- Rotation averaging: the models were trained on uniformly rotated windows, yet their int8 scores still move with
-  the phone's orientation. Scoring a window under the 24 rotations of the cube (signed axis permutations, exact in
-  f32) and averaging is an ensemble that needs no training.
 - Posture against the carrying axis: where the phone ends after the impact, measured from the axis it is carried in
   (the engine's long-run mean acceleration), for the phone calls that still alarm and for the phone-in-pocket falls.
 - Lying flat before the jolt: rolling over in bed starts lying; so do some falls.
@@ -13,13 +10,14 @@ analysis of the headline's errors, not a held-out test of a rule.
   bed or sits down in a car barely does).
 - Two training seeds averaged, given a second seed's folds (`cv --set seed=N`).
 
-Nothing here is shipped: docs/EVALUATION.md gives the figures and why. Run `python -m guardian_eval alarm-study`
+Nothing here is shipped: docs/EVALUATION.md gives the figures and why. (Rotation averaging, first measured
+here, became the engine's `cube_rotations` scoring, docs/PREPROCESSING.md section 9a, and is measured at event
+level by `cv --scoring`.) Run `python -m guardian_eval alarm-study`
 after `make eval-cv` (about 10 min on 2 cores).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -32,20 +30,6 @@ CARRY_WARM_UP = 50  # frames of plain mean before the carrying axis turns expone
 CARRY_TAU_FRAMES = 50 * 120  # the engine's default carry time constant (120 s) in grid frames
 SENSITIVITIES = (0.99, 0.98, 0.97)
 SPEED_CUTS = (-0.6, -0.8, -1.0)  # m/s: an alarm needs a downward speed at least this large before the impact
-
-
-def cube_rotations() -> np.ndarray:
-    """The 24 proper rotations that map the axes onto the axes (signed permutation matrices of determinant 1),
-    identity first; (24, 3, 3)."""
-    out = []
-    for perm in itertools.permutations(range(3)):
-        for signs in itertools.product((1, -1), repeat=3):
-            m = np.zeros((3, 3))
-            m[range(3), perm] = signs
-            if round(np.linalg.det(m)) == 1:
-                out.append(m)
-    out.sort(key=lambda m: -np.trace(m))
-    return np.array(out)
 
 
 def rotation_exp(w: np.ndarray) -> np.ndarray:
@@ -181,22 +165,6 @@ class FoldModels:
         return self.cache[key]
 
 
-def rotation_average(cv_dir: Path) -> list[str]:
-    """Each window scored as the engine does and as the mean over the 24 rotations of the cube."""
-    from guardian_train import model as M
-
-    rots = cube_rotations()  # identity first: column 0 is the engine's score
-    models = FoldModels()
-
-    def score(fold, card, mode, acc, gyro):
-        s = np.array([models.get(fold, card, mode)(M.make_features(np.repeat(a[None], len(rots), 0),
-                                                                   np.repeat(g[None], len(rots), 0), mode, rot=rots))
-                      for a, g in zip(acc, gyro)])
-        return s[:, 0], s.mean(axis=1)
-
-    return threshold_table(best_scores(cv_dir, score), ["one window (the engine)", "mean of 24 rotations"])
-
-
 def seed_average(cv_dir: Path, other: Path) -> list[str]:
     """Each window scored by the fold's model, by the same fold's model of another training seed (`other`, a
     `cv --set seed=...` folder over the same folds) and by the mean of the two; over the folds `other` has
@@ -307,7 +275,7 @@ def vertical_speeds(cv_dir: Path) -> list[str]:
 
 def study(cv_dir: Path | None = None, other_seed: Path | None = None) -> str:
     cv_dir = cv_dir or REPO_ROOT / "out" / "cv"
-    parts = ["## Rotation averaging", *rotation_average(cv_dir), "", "## Posture against the carrying axis",
+    parts = ["## Posture against the carrying axis",
              *carry_angles(cv_dir), "", "## Lying flat before the impact", *flat_before(cv_dir), "",
              "## Vertical speed before the impact (full model)", *vertical_speeds(cv_dir)]
     if other_seed:

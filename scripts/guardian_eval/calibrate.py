@@ -68,9 +68,10 @@ def pick(rows: list[dict]) -> dict:
 
 
 def is_calibrated(model_dir: Path) -> bool:
-    """Whether `model_dir`'s card already holds event-level thresholds (a retrained card does not)."""
+    """Whether `model_dir`'s card already holds event-level thresholds chosen for the scoring it states (a
+    retrained card does not, nor one whose scoring changed)."""
     card = json.loads((model_dir / "model_card.json").read_text())
-    return all("threshold_calibration" in m for m in card["models"].values())
+    return all(m.get("threshold_calibration", {}).get("scoring") == m["scoring"] for m in card["models"].values())
 
 
 def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
@@ -93,6 +94,7 @@ def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
         m["threshold_calibration"] = {
             "window_level_threshold": prior,
             "window_level_rule": prior_rule,
+            "scoring": m["scoring"],
             "validation_falls": r["chosen"]["falls"],
             "validation_falls_caught": r["chosen"]["caught"],
             "validation_false_alarms": r["chosen"]["false_alarms"],
@@ -119,7 +121,7 @@ def with_calibration_note(text: str, card: dict) -> str:
              "The window-level tables here were measured at the training pipeline's thresholds, which they replaced:", ""]
     for mode, m in card["models"].items():
         c = m["threshold_calibration"]
-        lines.append(f"- {mode}: {c['window_level_threshold']:.4f} -> **{m['threshold']:.4f}**; on the validation subjects "
+        lines.append(f"- {mode} (scoring `{m['scoring']}`): {c['window_level_threshold']:.4f} -> **{m['threshold']:.4f}**; on the validation subjects "
                      f"({', '.join(c['validation_datasets'])}) {c['validation_falls_caught']}/{c['validation_falls']} falls caught, "
                      f"{c['validation_false_alarms']} false alarms in {c['validation_adl_hours']:.2f} h of ADL")
     note = "\n".join(lines) + "\n\n"

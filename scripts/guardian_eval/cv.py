@@ -7,7 +7,8 @@ the engine with that fold's card on the fold's test subjects: the full and acc_o
 MobiFall and SisFall, the acc_only model on UMAFall (no gyroscope). `cv_report` pools the results.
 
 A fold's trained models are reused when its split and schedule are unchanged (`fold.json`), so a
-change of the detector configuration (`--config`) re-runs only the engine.
+change of the detector configuration (`--config`) re-runs only the engine, and a change of a model's
+scoring (`--scoring`) re-chooses its thresholds and re-runs the engine.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from guardian_train import train
+from guardian_train.card import CARD_SCHEMA_VERSION, SCORING
 from guardian_train.config import SEED, Config
 from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
@@ -125,6 +127,22 @@ def train_folds(todo: dict[Path, dict], jobs: int) -> float:
     return time.monotonic() - t0
 
 
+def set_scoring(fold_dir: Path, scoring: dict[str, str]) -> None:
+    """Makes `fold_dir`'s card state `scoring` ({mode: scoring}) for its models. A card of layout 1 (trained
+    before layout 2 added `scoring`) becomes layout 2; a model whose scoring changes needs new thresholds
+    (`is_calibrated` is false until `calibrate` chose them for it)."""
+    card_file = fold_dir / "model_card.json"
+    card = json.loads(card_file.read_text())
+    if card["schema_version"] == CARD_SCHEMA_VERSION and all(card["models"][m]["scoring"] == s for m, s in scoring.items()):
+        return
+    card["schema_version"] = CARD_SCHEMA_VERSION
+    for mode, s in scoring.items():
+        card["models"][mode]["scoring"] = s
+    tmp = card_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    tmp.replace(card_file)
+
+
 def run_cv(args) -> int:
     t0 = time.monotonic()
     out = args.out or REPO_ROOT / "out" / "cv"
@@ -146,10 +164,12 @@ def run_cv(args) -> int:
         print(f"{d.name}: models up to date", file=sys.stderr)
     timings = {"jobs": args.jobs, "train_wall_s": train_folds(todo, args.jobs), "eval_s": []}
     timings["train_s"] = [json.loads((d / "fold.json").read_text())["train_s"] for d in wants]
+    scoring = {**SCORING, **dict(args.scoring)}
     fold_runs = []
     for f, split in splits.items():
         fold_dir = dirs[f]
         t1 = time.monotonic()
+        set_scoring(fold_dir, scoring)
         if not is_calibrated(fold_dir):
             val = set(split["val"])
             val_labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], val, f"labels-cv{args.folds}-fold{f + 1}-val.csv"))}
@@ -166,6 +186,7 @@ def run_cv(args) -> int:
     from .cv_report import cv_report
 
     schedule = ("full" if args.full_schedule else "reduced") + (f", training settings {json.dumps(args.set)}" if args.set else "")
+    schedule += "; windows scored: " + ", ".join(f"{m} `{s}`" for m, s in scoring.items())
     cv_report(fold_runs, out, schedule=schedule, timings=timings,
               config=args.config, docs=args.docs, max_timelines=args.max_timelines)
     print(f"cross-validation: {len(fold_runs)} folds in {timings['total_s']:.0f} s; report {out / 'cv.md'}")

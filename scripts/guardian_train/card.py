@@ -12,7 +12,11 @@ from . import preprocessing as pp
 from .config import FILES
 from .datasets import REPO_ROOT
 
-CARD_SCHEMA_VERSION = 1  # the card layout; the core refuses any other (card.rs CARD_SCHEMA_VERSION)
+CARD_SCHEMA_VERSION = 2  # the card layout; the core refuses any other (card.rs CARD_SCHEMA_VERSION)
+# How the engine scores each model's triggered windows (docs/PREPROCESSING.md section 9a);
+# `python -m guardian_eval cv --scoring MODE=SCORING` measures another choice on the folds.
+SCORING = {"full": "window", "acc_only": "window"}
+SCORINGS = ("window", "cube_rotations")
 SCHEMA_PATH = REPO_ROOT / "models" / "model_card.schema.json"
 CITATIONS = {
     "mobifall": (
@@ -52,6 +56,7 @@ def make_card(report, results, split, trigger, cfg) -> dict:
             "requires_gyro": mode == "full",
             "input": {"shape": io["input"]["shape"], "dtype": io["input"]["dtype"], "scale": io["input"]["scale"], "zero_point": io["input"]["zero_point"]},
             "output": {"shape": io["output"]["shape"], "dtype": io["output"]["dtype"], "scale": io["output"]["scale"], "zero_point": io["output"]["zero_point"]},
+            "scoring": SCORING[mode],
             "threshold": m["threshold"],
             "threshold_rule": m["threshold_rule"],
             "size_bytes": m["size_bytes"],

@@ -72,3 +72,16 @@ def test_calibration_writes_each_models_choice_into_the_card(fake_root: Path, tm
         assert m["threshold_calibration"]["window_level_threshold"] == card["models"][mode]["threshold"]
     md = (models / "MODEL_CARD.md").read_text()
     assert md.count(NOTE_HEADING) == 1 and md.index("summary") < md.index(NOTE_HEADING) < md.index("## Training report")
+
+
+def test_thresholds_count_as_chosen_only_for_the_scoring_they_were_chosen_for(tmp_path: Path) -> None:
+    card = json.loads((REPO / "models" / "model_card.json").read_text())
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    assert is_calibrated(tmp_path)  # the shipped card: chosen for the scoring it states
+    m = card["models"]["acc_only"]
+    m["scoring"] = "window" if m["scoring"] == "cube_rotations" else "cube_rotations"
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    assert not is_calibrated(tmp_path)
+    m.pop("threshold_calibration")
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    assert not is_calibrated(tmp_path)

@@ -10,10 +10,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from guardian_eval import export as ex
-from guardian_eval.cv import FOLD_THREADS, fold_split, fold_stamp, folds_of, is_trained
+from guardian_eval.calibrate import is_calibrated
+from guardian_eval.cv import (
+    FOLD_THREADS,
+    fold_split,
+    fold_stamp,
+    folds_of,
+    is_trained,
+    set_scoring,
+)
 from guardian_eval.cv_report import proportion_ci, rate_ci, summarise
 from guardian_train import preprocessing as pp
+from guardian_train.card import CARD_SCHEMA_VERSION
 from guardian_train.data import WindowSet
+from guardian_train.datasets import REPO_ROOT as REPO
 from guardian_train.datasets import list_umafall, read_trial
 from guardian_train.scoring import UNSCORED, trial_best
 
@@ -132,3 +142,21 @@ def test_a_fold_is_retrained_when_anything_its_models_depend_on_changed(tmp_path
     older = {k: v for k, v in want.items() if k != "tf_threads"}  # trained before the thread count was pinned
     (tmp_path / "fold.json").write_text(json.dumps({**older, "train_s": 12.5}))
     assert not is_trained(tmp_path, want)
+
+
+def test_a_fold_card_of_layout_1_gains_the_scoring_and_a_changed_scoring_needs_new_thresholds(tmp_path: Path) -> None:
+    card = json.loads((REPO / "models" / "model_card.json").read_text())
+    old = json.loads(json.dumps(card))
+    old["schema_version"] = 1
+    for m in old["models"].values():
+        m.pop("scoring")
+        m["threshold_calibration"].pop("scoring", None)
+    (tmp_path / "model_card.json").write_text(json.dumps(old))
+    set_scoring(tmp_path, {"full": "window", "acc_only": "cube_rotations"})
+    new = json.loads((tmp_path / "model_card.json").read_text())
+    assert new["schema_version"] == CARD_SCHEMA_VERSION == 2
+    assert [m["scoring"] for m in new["models"].values()] == ["window", "cube_rotations"]
+    assert not is_calibrated(tmp_path)  # thresholds chosen before layout 2 do not say for which scoring
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    set_scoring(tmp_path, {m: s["scoring"] for m, s in card["models"].items()})
+    assert json.loads((tmp_path / "model_card.json").read_text()) == card and is_calibrated(tmp_path)

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use guardian_core::input::quantize;
-use guardian_core::{DetectorConfig, Engine, SensorSet};
+use guardian_core::{DetectorConfig, Engine, Scoring, SensorSet};
 use guardian_synth::{synthetic_day, Recording, Scenario, SensorModel};
 use serde::Serialize;
 
@@ -53,6 +53,11 @@ pub struct BenchReport {
     pub replay_x_real_time: f64,
     /// Whether XNNPACK fully accelerates the model.
     pub fully_accelerated: bool,
+    /// How the card scores the accelerometer-only model's windows (`window`, `cube_rotations`).
+    pub acc_only_scoring: Scoring,
+    /// Median time of one hop that scored one window with the accelerometer-only model as its
+    /// card says (24 invokes for `cube_rotations`), trigger off, 50 Hz input, us.
+    pub acc_only_window_us_median: f64,
 }
 
 /// Full per-window cost at one input rate.
@@ -220,6 +225,27 @@ fn per_window_cost(hz: f64, bare: &mut BareInvoke, setup: &Setup) -> Result<PerW
     })
 }
 
+/// [`BenchReport::acc_only_window_us_median`], on ten minutes of walking.
+fn acc_only_window_cost(setup: &Setup) -> Result<f64> {
+    let mut walking = Scenario::new(3, 0).with_sensors(SensorModel {
+        acc_hz: 50.0,
+        gyro_hz: 50.0,
+        ..SensorModel::default()
+    });
+    walking.walk(600.0);
+    let walk = walking.render();
+    let config = DetectorConfig {
+        impact_trigger: false,
+        ..setup.config.clone()
+    };
+    let mut engine = quiet_engine(&setup.bundle, &setup.runtime, SensorSet::AccOnly, &config)?;
+    let start = walk.acc.first().map_or(0, |s| s.t_ns);
+    let mut times = Vec::new();
+    timed_hops(&mut engine, &walk, start + HOP_NS, &mut times)?;
+    times.sort_by(f64::total_cmp);
+    Ok(median(&times))
+}
+
 /// Engine throughput with the trigger on: `day` fed as a phone would. Returns the wall time
 /// scaled to `hours` of input (s) and the model runs over the day.
 fn engine_throughput(setup: &Setup, day: &Recording, hours: f64) -> Result<(f64, u64)> {
@@ -286,6 +312,9 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
     // 4. Replay from a CSV file, parsing included.
     let (replay_rec_s, replay_s) = replay_throughput(&setup, &day, hours)?;
 
+    // 5. The accelerometer-only model's per-window cost, scored as its card says.
+    let acc_only_window_us_median = acc_only_window_cost(&setup)?;
+
     let report = BenchReport {
         invoke_us_median,
         invoke_us_mean,
@@ -299,6 +328,8 @@ pub fn run(args: &EngineArgs, json: bool, invokes: usize, hours: f64) -> Result<
         replay_s,
         replay_x_real_time: replay_rec_s / replay_s,
         fully_accelerated: bare.scorer.fully_accelerated(),
+        acc_only_scoring: setup.bundle.card.model(SensorSet::AccOnly).scoring,
+        acc_only_window_us_median,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -365,6 +396,14 @@ fn print_table(report: &BenchReport) {
     println!(
         "{:<52} {:>14}",
         "XNNPACK fully accelerated", report.fully_accelerated
+    );
+    println!(
+        "{:<52} {:>11.1} us",
+        format!(
+            "acc_only per-window cost, 50 Hz, {} (median)",
+            report.acc_only_scoring.as_str()
+        ),
+        report.acc_only_window_us_median
     );
 }
 

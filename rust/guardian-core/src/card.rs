@@ -14,7 +14,7 @@ use crate::grid::GRID_PERIOD_NS;
 use crate::window::HISTORY_FRAMES;
 
 /// The card layout this core reads (`schema_version` in the card).
-pub const CARD_SCHEMA_VERSION: u32 = 1;
+pub const CARD_SCHEMA_VERSION: u32 = 2;
 /// Longest window, frames: the window and the orientation reference before its earliest
 /// possible impact (at most 2 s, [`crate::detector::PRE_IMPACT_REF_MAX_FRAMES`]) fit in the
 /// history.
@@ -132,6 +132,30 @@ pub struct ModelSpec {
     /// bytes. Mandatory: a card cannot switch the integrity check off.
     #[serde(deserialize_with = "checksum")]
     pub sha256: String,
+    /// How a triggered window is scored (`docs/PREPROCESSING.md` section 9a). Layout 2 added it:
+    /// a layout-1 engine would ignore it and score with a threshold chosen for another score.
+    pub scoring: Scoring,
+}
+
+/// How the engine turns a triggered window into a score (`docs/PREPROCESSING.md` section 9a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// The model runs once, on the window as recorded.
+    Window,
+    /// The model runs on the window turned by each of the 24 rotations of the cube; the score is
+    /// the mean of the 24 dequantized outputs.
+    CubeRotations,
+}
+
+impl Scoring {
+    /// The card's name for it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scoring::Window => "window",
+            Scoring::CubeRotations => "cube_rotations",
+        }
+    }
 }
 
 /// The two models a card describes.
@@ -356,7 +380,7 @@ mod tests {
     fn cards_that_would_break_or_switch_off_detection_are_refused() {
         use serde_json::json;
         type Edit = fn(&mut serde_json::Value);
-        let cases: [(&str, Edit); 22] = [
+        let cases: [(&str, Edit); 23] = [
             ("band", |v| v["band"] = json!([80, 40])),
             ("band", |v| v["band"] = json!([40, 1_000_000])),
             ("band", |v| v["band"] = json!([40, 40])),
@@ -377,7 +401,8 @@ mod tests {
             }),
             ("window_frames", |v| v["window_frames"] = json!(0)),
             ("window_frames", |v| v["window_frames"] = json!(200)),
-            ("schema_version", |v| v["schema_version"] = json!(2)),
+            ("schema_version", |v| v["schema_version"] = json!(1)),
+            ("schema_version", |v| v["schema_version"] = json!(3)),
             ("preprocessing_version", |v| {
                 v["preprocessing_version"] = json!(2)
             }),
@@ -429,5 +454,26 @@ mod tests {
         ] {
             assert!(matches!(err, Err(CardError::Json(_))), "{err:?}");
         }
+    }
+
+    /// A layout-1 engine would ignore `scoring`, so the field is required, and a way of scoring
+    /// this core does not know is refused rather than guessed.
+    #[test]
+    fn a_missing_or_unknown_scoring_is_no_card() {
+        let missing = edited(|v| {
+            v["models"]["acc_only"]
+                .as_object_mut()
+                .expect("object")
+                .remove("scoring");
+        });
+        assert!(
+            matches!(&missing, Err(CardError::Json(m)) if m.contains("missing field `scoring`")),
+            "{missing:?}"
+        );
+        let unknown = edited(|v| v["models"]["full"]["scoring"] = serde_json::json!("median"));
+        assert!(
+            matches!(&unknown, Err(CardError::Json(m)) if m.contains("expected `window` or `cube_rotations`")),
+            "{unknown:?}"
+        );
     }
 }

@@ -1,12 +1,13 @@
 //! The streaming engine: samples in, events out.
 
 pub(crate) mod window_log;
+mod window_scorer;
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::{CardError, ModelCard, QuantParams, SensorSet};
+use crate::card::{CardError, ModelCard, SensorSet};
 use crate::detector::{
     ConfigError, Detector, DetectorConfig, DetectorCounters, DetectorPhase, Resolved, WindowVerdict,
 };
@@ -21,6 +22,7 @@ use crate::scorer::{ScoreError, Scorer};
 use crate::stall::StallMonitor;
 use crate::window::{WindowStep, Windower};
 use window_log::WindowLog;
+use window_scorer::WindowScorer;
 
 /// The preprocessing version this core implements (`docs/PREPROCESSING.md`).
 pub const PREPROCESSING_VERSION: u32 = 1;
@@ -72,9 +74,8 @@ pub struct EngineStats {
 /// Everything downstream of the ingest path; split from [`Engine`] so the ingest callback can
 /// borrow it while the ingest path is borrowed too.
 struct Pipeline {
-    output_q: QuantParams,
     detector: Detector,
-    scorer: Box<dyn Scorer>,
+    scorer: WindowScorer,
     input: ModelInput,
     events: VecDeque<Event>,
     dropped_events: u64,
@@ -127,8 +128,7 @@ impl Pipeline {
         let mut score = None;
         if run_model {
             match self.scorer.score(self.input.window(w)) {
-                Ok(q) => {
-                    let s = (i32::from(q) - self.output_q.zero_point) as f32 * self.output_q.scale;
+                Ok(s) => {
                     score = Some(s);
                     let (events, dropped) = (&mut self.events, &mut self.dropped_events);
                     self.detector
@@ -185,9 +185,15 @@ impl Engine {
             sensors,
             ingest: Ingest::new(sensors, card.window_frames, cfg.hop),
             pipeline: Pipeline {
-                output_q: spec.output.quant(),
                 detector: Detector::new(cfg),
-                scorer,
+                scorer: WindowScorer::new(
+                    scorer,
+                    spec.scoring,
+                    card.window_frames * channels,
+                    channels,
+                    spec.input.quant(),
+                    spec.output.quant(),
+                ),
                 input: ModelInput::new(card.window_frames, channels, spec.input.quant()),
                 events: VecDeque::with_capacity(EVENT_QUEUE),
                 dropped_events: 0,

@@ -14,13 +14,14 @@ pub mod frame;
 pub mod grid;
 pub mod ingest;
 pub mod input;
+pub mod orientation;
 pub mod resampler;
 pub mod sample;
 pub mod scorer;
 mod stall;
 pub mod window;
 
-pub use card::{CardError, ModelCard, ModelSpec, QuantParams, SensorSet, TensorSpec};
+pub use card::{CardError, ModelCard, ModelSpec, QuantParams, Scoring, SensorSet, TensorSpec};
 pub use detector::{ConfigError, DetectorConfig, DetectorCounters, DetectorPhase};
 #[cfg(feature = "window-log")]
 pub use engine::window_log::WindowRecord;

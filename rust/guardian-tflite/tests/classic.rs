@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use guardian_core::{
-    DetectorConfig, Engine, ModelCard, ModelSpec, ScoreError, Scorer, Sensor, SensorSet,
+    DetectorConfig, Engine, ModelCard, ModelSpec, ScoreError, Scorer, Scoring, Sensor, SensorSet,
 };
 use guardian_litert::{LiteRtLibrary, LiteRtScorer, RuntimeError};
 use guardian_synth::{FallKind, Scenario};
@@ -79,8 +79,12 @@ impl Scorer for Capture {
 
 /// `n` quantized windows of synthetic phone-in-pocket movement (walking, stairs, jogging, hard
 /// sit-downs, falls of every kind, phone drops, lying down), exactly as the engine builds them
-/// for the model: the trigger is off so that every window is kept.
+/// for the model: the trigger is off so that every window is kept, and each window is scored
+/// once (`Scoring::Window`), not 24 times turned, so that the windows span the whole recording.
 fn real_windows(card: &ModelCard, sensors: SensorSet, n: usize) -> Vec<Vec<i8>> {
+    let mut card = card.clone();
+    card.models.full.scoring = Scoring::Window;
+    card.models.acc_only.scoring = Scoring::Window;
     let kinds = [
         FallKind::Forward,
         FallKind::Backward,
@@ -102,7 +106,7 @@ fn real_windows(card: &ModelCard, sensors: SensorSet, n: usize) -> Vec<Vec<i8>> 
         ..DetectorConfig::default()
     };
     let mut engine =
-        Engine::new(card, sensors, &config, Box::new(Capture(windows.clone()))).expect("engine");
+        Engine::new(&card, sensors, &config, Box::new(Capture(windows.clone()))).expect("engine");
     for (a, g) in rec.acc.chunks(50).zip(rec.gyro.chunks(50)) {
         engine.push(Sensor::Acc, a).expect("push acc");
         if sensors == SensorSet::Full {
