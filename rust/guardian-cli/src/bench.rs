@@ -177,16 +177,21 @@ impl BareInvoke {
     }
 }
 
-/// Measures [`PerWindow`] on an hour of walking at `hz`: a warm-up pass, then [`PASSES`] passes,
-/// each after a block of [`BARE_PER_PASS`] bare invokes.
-fn per_window_cost(hz: f64, bare: &mut BareInvoke, setup: &Setup) -> Result<PerWindow> {
-    let mut walking = Scenario::new(3, 0).with_sensors(SensorModel {
+/// `seconds` of synthetic walking, both sensors at `hz` (seed 3).
+fn walking(hz: f64, seconds: f64) -> Recording {
+    let mut s = Scenario::new(3, 0).with_sensors(SensorModel {
         acc_hz: hz,
         gyro_hz: hz,
         ..SensorModel::default()
     });
-    walking.walk(3600.0);
-    let walk = walking.render();
+    s.walk(seconds);
+    s.render()
+}
+
+/// Measures [`PerWindow`] on an hour of walking at `hz`: a warm-up pass, then [`PASSES`] passes,
+/// each after a block of [`BARE_PER_PASS`] bare invokes.
+fn per_window_cost(hz: f64, bare: &mut BareInvoke, setup: &Setup) -> Result<PerWindow> {
+    let walk = walking(hz, 3600.0);
     let engine = |trigger| setup.engine_with_trigger(trigger);
     // Warm-up pass, which also finds where windows end: hops then end 250 ms after a window's
     // end, far from the next one, so that each hop completes exactly one window.
@@ -227,13 +232,7 @@ fn per_window_cost(hz: f64, bare: &mut BareInvoke, setup: &Setup) -> Result<PerW
 
 /// [`BenchReport::acc_only_window_us_median`], on ten minutes of walking.
 fn acc_only_window_cost(setup: &Setup) -> Result<f64> {
-    let mut walking = Scenario::new(3, 0).with_sensors(SensorModel {
-        acc_hz: 50.0,
-        gyro_hz: 50.0,
-        ..SensorModel::default()
-    });
-    walking.walk(600.0);
-    let walk = walking.render();
+    let walk = walking(50.0, 600.0);
     let config = DetectorConfig {
         impact_trigger: false,
         ..setup.config.clone()

@@ -8,19 +8,19 @@ use crate::scorer::{ScoreError, Scorer};
 /// Runs the [`Scorer`] on a window (once, or under each rotation of the cube) and dequantizes.
 pub(crate) struct WindowScorer {
     scorer: Box<dyn Scorer>,
+    scoring: Scoring,
     channels: usize,
     input_zero_point: i32,
     output: QuantParams,
-    /// The rotations the window is scored under (the identity alone for [`Scoring::Window`]).
-    rotations: Vec<AxisRotation>,
-    /// Scratch for a turned window (empty for [`Scoring::Window`]).
+    rotations: [AxisRotation; CUBE_ROTATIONS],
+    /// Scratch for a turned window: `window_frames * channels` values.
     turned: Box<[i8]>,
 }
 
 impl std::fmt::Debug for WindowScorer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WindowScorer")
-            .field("rotations", &self.rotations.len())
+            .field("scoring", &self.scoring)
             .finish_non_exhaustive()
     }
 }
@@ -36,46 +36,48 @@ impl WindowScorer {
         input: QuantParams,
         output: QuantParams,
     ) -> Self {
-        let (rotations, turned) = match scoring {
-            Scoring::Window => (vec![cube_rotations()[0]], Box::default()),
-            Scoring::CubeRotations => (cube_rotations().to_vec(), vec![0; window_len].into()),
-        };
-        debug_assert!(rotations.len() == 1 || rotations.len() == CUBE_ROTATIONS);
         Self {
             scorer,
+            scoring,
             channels,
             input_zero_point: input.zero_point,
             output,
-            rotations,
-            turned,
+            rotations: cube_rotations(),
+            turned: vec![0; window_len].into(),
         }
     }
 
     /// The score of `window` in [0, 1]: `(q - zero_point) * scale` of the model's output, or the
     /// mean over the rotations `(sum of (q - zero_point)) * scale / 24`. Never allocates.
     pub fn score(&mut self, window: &[i8]) -> Result<f32, ScoreError> {
-        if self.rotations.len() == 1 {
-            let q = self.scorer.score(window)?;
-            return Ok((i32::from(q) - self.output.zero_point) as f32 * self.output.scale);
+        let output = self.output;
+        let dequantized = |sum: i32, n: usize| sum as f32 * output.scale / n as f32;
+        match self.scoring {
+            Scoring::Window => {
+                let q = self.scorer.score(window)?;
+                Ok(dequantized(i32::from(q) - output.zero_point, 1))
+            }
+            Scoring::CubeRotations => {
+                if window.len() != self.turned.len() {
+                    return Err(ScoreError::InputLength {
+                        expected: self.turned.len(),
+                        found: window.len(),
+                    });
+                }
+                let mut sum = 0i32;
+                for r in &self.rotations {
+                    turn(
+                        window,
+                        self.channels,
+                        r,
+                        self.input_zero_point,
+                        &mut self.turned,
+                    );
+                    sum += i32::from(self.scorer.score(&self.turned)?) - output.zero_point;
+                }
+                Ok(dequantized(sum, CUBE_ROTATIONS))
+            }
         }
-        if window.len() != self.turned.len() {
-            return Err(ScoreError::InputLength {
-                expected: self.turned.len(),
-                found: window.len(),
-            });
-        }
-        let mut sum = 0i32;
-        for r in &self.rotations {
-            turn(
-                window,
-                self.channels,
-                r,
-                self.input_zero_point,
-                &mut self.turned,
-            );
-            sum += i32::from(self.scorer.score(&self.turned)?) - self.output.zero_point;
-        }
-        Ok(sum as f32 * self.output.scale / self.rotations.len() as f32)
     }
 }
 
