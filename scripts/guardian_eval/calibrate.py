@@ -67,6 +67,13 @@ def pick(rows: list[dict]) -> dict:
     return min(rows, key=lambda r: (errors(r), -r["threshold"]))
 
 
+def write_card(card_file: Path, card: dict) -> None:
+    """Replaces `card_file` with `card` in one step: a reader never sees half a card."""
+    tmp = card_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    tmp.replace(card_file)
+
+
 def is_calibrated(model_dir: Path) -> bool:
     """Whether `model_dir`'s card already holds event-level thresholds chosen for the scoring it states (a
     retrained card does not, nor one whose scoring changed)."""
@@ -101,9 +108,7 @@ def calibrate(model_dir: Path, labels: dict[str, Path], binary: Path) -> dict:
             "validation_adl_hours": round(r["chosen"]["adl_hours"], 4),
             "validation_datasets": sorted(d for d in labels if mode == "acc_only" or d not in ACC_ONLY_DATASETS),
         }
-    tmp_card = card_file.with_suffix(".tmp")
-    tmp_card.write_text(json.dumps(card, indent=2) + "\n")
-    tmp_card.replace(card_file)
+    write_card(card_file, card)
     (model_dir / "calibration.json").write_text(json.dumps(out, indent=1) + "\n")
     md = model_dir / "MODEL_CARD.md"
     if md.exists():

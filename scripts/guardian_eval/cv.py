@@ -32,7 +32,7 @@ from guardian_train.datasets import REPO_ROOT, datasets_root
 from guardian_train.model import use_threads
 from guardian_train.splits import cv_folds, subject_group
 
-from .calibrate import calibrate, is_calibrated
+from .calibrate import calibrate, is_calibrated, write_card
 from .export import DATASETS, export
 from .run_all import _binary, run_engine
 
@@ -138,9 +138,7 @@ def set_scoring(fold_dir: Path, scoring: dict[str, str]) -> None:
     card["schema_version"] = CARD_SCHEMA_VERSION
     for mode, s in scoring.items():
         card["models"][mode]["scoring"] = s
-    tmp = card_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    tmp.replace(card_file)
+    write_card(card_file, card)
 
 
 def run_cv(args) -> int:
