@@ -1,4 +1,4 @@
-"""CLI: python -m guardian_eval {export,report,all,cv,choose,calibrate,alarm-study} ..."""
+"""CLI: python -m guardian_eval {export,report,all,cv,choose,calibrate,rule-study,alarm-study} ..."""
 
 from __future__ import annotations
 
@@ -80,16 +80,25 @@ def main(argv=None) -> int:
     cal = sub.add_parser("calibrate", help="choose a card's thresholds at event level on its validation subjects (make train)")
     cal.add_argument("--model", type=Path, default=None, help="model folder whose card is rewritten (default: models/)")
     cal.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    rs = sub.add_parser("rule-study", help="event-level threshold rules compared on the CV folds' validation subjects (after cv)")
+    rs.add_argument("--cv", type=Path, default=None, help="a `cv --out` folder (default out/cv)")
+    rs.add_argument("--bin", type=Path, default=None, help="guardian binary (default target/release/guardian)")
+    rs.add_argument("--out", type=Path, default=None, help="also write the table (markdown) here")
     st = sub.add_parser("alarm-study", help="signals that might still tell the folds' remaining alarms from falls (after cv)")
     st.add_argument("--cv", type=Path, default=None, help="a `cv --out` folder (default out/cv)")
     st.add_argument("--other-seed", type=Path, default=None,
                     help="a `cv --set seed=N --out` folder over the same folds: also average the two seeds' scores")
     st.add_argument("--out", type=Path, default=None, help="also write the tables (markdown) here")
     args = ap.parse_args(argv)
-    if args.cmd == "alarm-study":
-        from .alarm_study import study
+    if args.cmd in ("alarm-study", "rule-study"):
+        if args.cmd == "alarm-study":
+            from .alarm_study import study
 
-        text = study(args.cv, args.other_seed)
+            text = study(args.cv, args.other_seed)
+        else:
+            from .rule_study import study
+
+            text = study(args.cv, args.bin)
         print(text, end="")
         if args.out:
             args.out.write_text(text)

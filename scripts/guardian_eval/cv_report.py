@@ -16,6 +16,7 @@ from scipy import stats
 
 from guardian_train.datasets import REPO_ROOT
 
+from .calibrate import TOLERANCE
 from .report import ACTIVITY_NAMES, md_table, report
 
 MODELS = ("full", "acc_only")
@@ -184,7 +185,7 @@ def markdown(a: dict, fold_runs: list[dict], schedule: str, timings: dict, confi
         f"{k}-fold leave-subjects-out over MobiFall, SisFall and UMAFall ({sum(len(fr['split']['test']) for fr in fold_runs)} subjects). "
         "Per fold the training pipeline trains both models on the fold's training subjects and chooses the trigger on its "
         "validation subjects; each model's threshold is then chosen there at event level (`guardian eval` at every candidate, "
-        "the fewest falls missed + false alarms), and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
+        f"the middle of those within {TOLERANCE} falls missed + false alarms of the fewest), and `guardian eval` runs the engine on its test subjects (UMAFall has no gyroscope: "
         f"acc_only only). Training schedule: {schedule}. Detector configuration: {'`' + str(config) + '`' if config else 'defaults'}. "
         f"Training {sum(timings.get('train_s', [])) / 60:.0f} min summed over the folds (one TensorFlow thread each, "
         f"{timings.get('jobs', 1)} at a time), this run {timings.get('total_s', 0) / 60:.0f} min "
