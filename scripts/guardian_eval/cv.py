@@ -29,7 +29,7 @@ from guardian_train.card import CARD_SCHEMA_VERSION, SCORING
 from guardian_train.config import SEED, Config
 from guardian_train.data import load_trials
 from guardian_train.datasets import REPO_ROOT, datasets_root
-from guardian_train.model import use_threads
+from guardian_train.model import TRAIN_THREADS, use_threads
 from guardian_train.splits import cv_folds, subject_group
 
 from .calibrate import calibrate, is_calibrated, write_card
@@ -74,15 +74,12 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
     return path
 
 
-FOLD_THREADS = 1  # TensorFlow threads per fold: its models depend neither on the machine's cores nor on --jobs
-
-
 def fold_stamp(split: dict, reduced: bool, overrides: dict) -> dict:
     """What a fold's trained models depend on: split, schedule, every `Config` field (so a changed
     default retrains too), seed and thread count; `fold.json` holds it with the training time."""
     settings = vars(Config.for_run(False, reduced, fixed_split=True, overrides=overrides))
     want = {"split": split, "reduced": reduced, "datasets": list(DATASETS), "seed": SEED, "settings": settings,
-            "tf_threads": FOLD_THREADS}
+            "tf_threads": TRAIN_THREADS}
     if overrides:
         want["overrides"] = overrides
     return want
@@ -97,10 +94,10 @@ def is_trained(fold_dir: Path, want: dict) -> bool:
 
 
 def train_fold_process(fold_dir: Path, want: dict) -> float:
-    """Trains one fold in the calling process, which must be fresh (TensorFlow pinned to FOLD_THREADS
+    """Trains one fold in the calling process, which must be fresh (TensorFlow pinned to TRAIN_THREADS
     before its first op); the pipeline's log goes to the fold's train.log. Writes `fold.json` with
     the seconds the training took and returns them."""
-    use_threads(FOLD_THREADS)
+    use_threads(TRAIN_THREADS)
     fold_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     loaded = load_trials(datasets_root(), REPO_ROOT / "out" / "cache", umafall=True)

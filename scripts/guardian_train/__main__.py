@@ -62,7 +62,10 @@ def main(argv=None) -> int:
 
     if args.cmd == "train":
         from .datasets import REPO_ROOT, DatasetError
+        from .model import TRAIN_THREADS, use_threads
         from .train import run
+
+        use_threads(TRAIN_THREADS)  # a fresh process: before TensorFlow's first op
 
         out = args.out or (REPO_ROOT / "out" / "train" / ("quick" if args.quick else "full"))
         try:

@@ -35,12 +35,20 @@ def set_seeds(seed: int) -> None:
         pass
 
 
+TRAIN_THREADS = 1  # TensorFlow threads every training runs with (`make train` and each cross-validation fold)
+
+
 def use_threads(n: int) -> None:
     """Pins TensorFlow to `n` threads (intra- and inter-op). Call before TensorFlow runs its first
     op. Trained weights depend on the thread count, so a pinned count keeps them independent of how
     many cores the machine has and of how many trainings share it."""
     tf.config.threading.set_intra_op_parallelism_threads(n)
     tf.config.threading.set_inter_op_parallelism_threads(n)
+
+
+def threads_in_use() -> int:
+    """TensorFlow's intra-op thread count (0: its default, about one per core)."""
+    return tf.config.threading.get_intra_op_parallelism_threads()
 
 
 def random_rotations(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 from . import preprocessing as pp
 from .config import KINDS
 from .datasets import REPO_ROOT
+from .model import threads_in_use
 from .plots import write_plots
 
 METRIC_KEYS = ("accuracy", "fall_recall", "adl_specificity", "balanced_accuracy", "f1", "roc_auc")
@@ -61,7 +62,8 @@ def make_report(tfs, split, trigger, results, cv, study, unreadable, counters, c
         "config": {k: v for k, v in cfg.__dict__.items()},
         "seed": cfg.seed,
         "git_commit": git_rev(),
-        "host": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "host": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                 "tf_threads": threads_in_use()},
         "preprocessing_version": pp.PREPROCESSING_VERSION,
         "split": split,
         "n_trials": n_trials,
@@ -107,7 +109,8 @@ def md_header(report) -> list[str]:
     L = []
     L.append(f"# Guardian training report{' (QUICK MODE: few subjects and epochs, not for release)' if report['quick_mode'] else ''}\n")
     L.append(f"git commit `{report['git_commit']}`, seed {report['seed']}, preprocessing_version {report['preprocessing_version']}, "
-             f"total wall time {report['timings_seconds']['total']:.0f} s on {report['host']['cpus']} CPUs.\n")
+             f"total wall time {report['timings_seconds']['total']:.0f} s on {report['host']['cpus']} CPUs, "
+             f"TensorFlow threads {report['host'].get('tf_threads', 'default')}.\n")
     L.append("All metrics below are computed by running the `.tflite` files through `ai_edge_litert.interpreter.Interpreter` "
              "on windows of held-out **test subjects** (window level, hop 25 aligned as in docs/PREPROCESSING.md, ambiguous "
              "windows excluded, original sensor orientation). Thresholds were chosen on validation subjects only.\n")

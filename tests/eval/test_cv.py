@@ -12,7 +12,6 @@ import pytest
 from guardian_eval import export as ex
 from guardian_eval.calibrate import is_calibrated
 from guardian_eval.cv import (
-    FOLD_THREADS,
     fold_split,
     fold_stamp,
     folds_of,
@@ -25,6 +24,7 @@ from guardian_train.card import CARD_SCHEMA_VERSION
 from guardian_train.data import WindowSet
 from guardian_train.datasets import REPO_ROOT as REPO
 from guardian_train.datasets import list_umafall, read_trial
+from guardian_train.model import TRAIN_THREADS
 from guardian_train.scoring import UNSCORED, trial_best
 
 G = 9.80665
@@ -131,7 +131,7 @@ def test_summary_counts_events_per_trial_kind() -> None:
 def test_a_fold_is_retrained_when_anything_its_models_depend_on_changed(tmp_path: Path) -> None:
     split = {"train": ["sisfall:SA01"], "val": ["sisfall:SA02"], "test": ["sisfall:SA03"]}
     want = fold_stamp(split, True, {})
-    assert want["tf_threads"] == FOLD_THREADS and "overrides" not in want
+    assert want["tf_threads"] == TRAIN_THREADS and "overrides" not in want
     assert not is_trained(tmp_path, want)  # nothing trained yet
     (tmp_path / "model_card.json").write_text("{}")
     (tmp_path / "fold.json").write_text(json.dumps({**want, "train_s": 12.5}))
