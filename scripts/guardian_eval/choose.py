@@ -15,9 +15,7 @@ import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from guardian_train.datasets import REPO_ROOT
-
-from .cv import fold_labels
+from .cv import all_export_dir, labels_of
 from .cv_report import PHONE_CALL, load_results, summarise
 from .export import DATASETS, export
 from .run_all import _binary, run_engine
@@ -66,9 +64,8 @@ def tally(runs: list[Path], model: str) -> Tally:
 
 def evaluate(variants: list[Path], binary: Path, config: Path | None) -> dict:
     """{(variant, fold, split): engine output folders} for every variant's folds, val and test."""
-    exports = {d: REPO_ROOT / ".cache" / "eval" / f"{d}-all" for d in DATASETS}
-    for d, path in exports.items():
-        export(d, "all", path, quiet=True)
+    for d in DATASETS:
+        export(d, "all", all_export_dir(d), quiet=True)
     folds = sorted(p.name for p in variants[0].glob("fold*") if (p / "fold.json").exists())
     runs, splits = {}, {}
     for v in variants:
@@ -78,8 +75,7 @@ def evaluate(variants: list[Path], binary: Path, config: Path | None) -> dict:
             if splits.setdefault(fold, split) != split:
                 raise SystemExit(f"error: {fold_dir} has another split than {variants[0] / fold}")
             for s in ("val", "test"):
-                labels = {d: p for d in DATASETS
-                          if (p := fold_labels(exports[d], set(split[s]), f"labels-{len(folds)}folds-{fold}-{s}.csv"))}
+                labels = labels_of(set(split[s]), f"labels-{len(folds)}folds-{fold}-{s}.csv")
                 runs[(v, fold, s)] = run_engine(binary, fold_dir / "choose" / s, labels, fold_dir, config, quiet=True)
     return {"folds": folds, "runs": runs}
 

@@ -59,6 +59,11 @@ def fold_split(tfs, folds: list[list[str]], f: int) -> dict:
     return {"train": train, "val": sorted(val), "test": sorted(test)}
 
 
+def all_export_dir(dataset: str) -> Path:
+    """Where every recording of `dataset` is exported for the folds (their labels files sit beside it)."""
+    return REPO_ROOT / ".cache" / "eval" / f"{dataset}-all"
+
+
 def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
     """A labels file beside the export's own, holding only `subjects`' recordings (None: none)."""
     with open(export_dir / "labels.csv", newline="", encoding="utf-8") as f:
@@ -72,6 +77,11 @@ def fold_labels(export_dir: Path, subjects: set[str], name: str) -> Path | None:
         w.writeheader()
         w.writerows(keep)
     return path
+
+
+def labels_of(subjects: set[str], name: str) -> dict[str, Path]:
+    """{dataset: labels file `name`} holding `subjects`' recordings, for each dataset where they have any."""
+    return {d: p for d in DATASETS if (p := fold_labels(all_export_dir(d), subjects, name))}
 
 
 def fold_stamp(split: dict, reduced: bool, overrides: dict) -> dict:
@@ -145,10 +155,8 @@ def run_cv(args) -> int:
     loaded = load_trials(datasets_root(), REPO_ROOT / "out" / "cache", umafall=True)
     tfs = loaded[0]
     folds = folds_of(tfs, args.folds)
-    exports = {}
     for d in DATASETS:
-        exports[d] = REPO_ROOT / ".cache" / "eval" / f"{d}-all"
-        export(d, "all", exports[d], quiet=True)
+        export(d, "all", all_export_dir(d), quiet=True)
     binary = _binary(args.bin)
     only = set(args.only or range(1, args.folds + 1))
     splits = {f: fold_split(tfs, folds, f) for f in range(args.folds) if f + 1 in only}
@@ -167,14 +175,14 @@ def run_cv(args) -> int:
         set_scoring(fold_dir, scoring)
         if not is_calibrated(fold_dir):
             val = set(split["val"])
-            val_labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], val, f"labels-cv{args.folds}-fold{f + 1}-val.csv"))}
+            val_labels = labels_of(val, f"labels-cv{args.folds}-fold{f + 1}-val.csv")
             cal = calibrate(fold_dir, val_labels, binary)
             print(f"{fold_dir.name}: event-level thresholds " + ", ".join(f"{m} {r['threshold']:.4f}" for m, r in cal.items()),
                   file=sys.stderr)
         timings.setdefault("calibrate_s", []).append(time.monotonic() - t1)
         t1 = time.monotonic()
         test = set(split["test"])
-        labels = {d: p for d in DATASETS if (p := fold_labels(exports[d], test, f"labels-cv{args.folds}-fold{f + 1}.csv"))}
+        labels = labels_of(test, f"labels-cv{args.folds}-fold{f + 1}.csv")
         fold_runs.append({"fold": f + 1, "split": split, "runs": run_engine(binary, fold_dir, labels, fold_dir, args.config, quiet=True)})
         timings["eval_s"].append(time.monotonic() - t1)
     timings["total_s"] = time.monotonic() - t0

@@ -24,8 +24,7 @@ from pathlib import Path
 from guardian_train.datasets import REPO_ROOT
 
 from .calibrate import CANDIDATES, errors, pick, run_at
-from .cv import fold_labels
-from .export import DATASETS
+from .cv import labels_of
 from .run_all import _binary
 
 Counts = tuple[int, int, int, float]  # falls, falls caught, false alarms, ADL hours
@@ -107,11 +106,7 @@ def scan_fold(fold_dir: Path, mode: str, binary: Path) -> Scan:
     """`guardian eval` of `mode` at every candidate threshold on `fold_dir`'s validation subjects."""
     split = json.loads((fold_dir / "fold.json").read_text())["split"]
     name = f"labels-cv{len(list(fold_dir.parent.glob('fold[0-9]*')))}-{fold_dir.name}-val.csv"  # as `cv` names it
-    labels = {}
-    for d in DATASETS:
-        p = fold_labels(REPO_ROOT / ".cache" / "eval" / f"{d}-all", set(split["val"]), name)
-        if p:
-            labels[d] = p
+    labels = labels_of(set(split["val"]), name)
     card = json.loads((fold_dir / "model_card.json").read_text())
     scan = []
     with tempfile.TemporaryDirectory(prefix="guardian-rule-study-") as tmp:
